@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One module per concern. Arrows point from adapters (AWS, systemd, config,
+// simulator) to the cloud-agnostic core, never back.
+let package = Package(
+    name: "kubeip",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kubeip", targets: ["kubeip"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries, each bound through a small C shim header.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1",
+                       providers: [.apt(["libyaml-dev"])]),
+
+        // The cloud-agnostic engine: identity, candidate choice, claim, verify, hold, release.
+        .target(name: "KubeIPCore",
+                dependencies: [.product(name: "Logging", package: "swift-log")]),
+
+        // Transport and primitives shared by cloud adapters.
+        .target(name: "KubeIPHTTP", dependencies: ["CCurl"]),
+        .target(name: "KubeIPCrypto", dependencies: ["COpenSSL"]),
+
+        // Cloud adapters.
+        .target(name: "KubeIPAWS",
+                dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPCrypto",
+                               .product(name: "Logging", package: "swift-log")]),
+
+        // Host integration: sd_notify, file lock, state directory.
+        .target(name: "KubeIPSystemd",
+                dependencies: ["KubeIPCore", "CSystemd",
+                               .product(name: "Logging", package: "swift-log")]),
+
+        // Settings: flags > environment > conf.d > kubeip.yaml > defaults.
+        .target(name: "KubeIPConfig", dependencies: ["KubeIPCore", "CYAML"]),
+
+        // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
+        .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore"]),
+
+        // The thin executable.
+        .executableTarget(name: "kubeip",
+                          dependencies: ["KubeIPCore", "KubeIPAWS", "KubeIPSystemd",
+                                         "KubeIPConfig", "KubeIPSimulator", "KubeIPHTTP",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")]),
+
+        .testTarget(name: "KubeIPCoreTests", dependencies: ["KubeIPCore", "KubeIPSimulator"]),
+        .testTarget(name: "KubeIPHTTPTests", dependencies: ["KubeIPHTTP"]),
+        .testTarget(name: "KubeIPCryptoTests", dependencies: ["KubeIPCrypto"]),
+        .testTarget(name: "KubeIPAWSTests", dependencies: ["KubeIPAWS", "KubeIPCore", "KubeIPHTTP", "KubeIPSimulator"]),
+        .testTarget(name: "KubeIPSystemdTests", dependencies: ["KubeIPSystemd", "KubeIPCore"]),
+        .testTarget(name: "KubeIPConfigTests", dependencies: ["KubeIPConfig", "KubeIPCore"]),
+        .testTarget(name: "KubeIPSimulatorTests", dependencies: ["KubeIPSimulator", "KubeIPCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
