@@ -18,6 +18,9 @@ public actor AddressEngine {
     public private(set) var identity: InstanceIdentity?
     /// The addresses held now, by family.
     public private(set) var assignments: [IPFamily: Assignment] = [:]
+    /// Addresses that left the pool on a reconfiguration: released once a replacement is held,
+    /// so the instance is never left without a public address in between.
+    private var retiring: [IPFamily: Assignment] = [:]
 
     public init(cloud: CloudAdapter, settings: EngineSettings, clock: any WallClock = SystemClock(),
                 random: any RandomSource = SystemRandom(), state: any StateStore = InMemoryStateStore(),
@@ -54,8 +57,23 @@ public actor AddressEngine {
         let me = try await discover()
         for family in settings.families where assignments[family] == nil {
             assignments[family] = try await acquire(family, for: me)
+            try await retire(family, keeping: assignments[family], from: me)
+        }
+        for family in retiring.keys where !settings.families.contains(family) {
+            try await retire(family, keeping: nil, from: me)
         }
         return settings.families.compactMap { assignments[$0] }
+    }
+
+    /// Releases the address a reconfiguration excluded, now that its replacement is held.
+    private func retire(_ family: IPFamily, keeping replacement: Assignment?, from me: InstanceIdentity) async throws {
+        guard let old = retiring.removeValue(forKey: family), old.address.id != replacement?.address.id else { return }
+        do {
+            try await release(old, from: me)
+        } catch let error as KubeIPError where error.code == .conflict {
+            // The cloud replaced it and someone else holds it now: nothing of ours to give back.
+            logger.info("retired address already moved on", metadata: ["address": "\(old.address.ip)"])
+        }
     }
 
     private func acquire(_ family: IPFamily, for me: InstanceIdentity) async throws -> Assignment {
@@ -159,7 +177,8 @@ public actor AddressEngine {
     }
 
     /// Applies new settings and a new cloud adapter (a reloaded configuration). Held addresses
-    /// stay held unless the new pool no longer contains them; call ``verify()`` afterwards.
+    /// stay held unless the new pool no longer contains them; those are released by the next
+    /// ``acquire()`` once a replacement is attached.
     public func reconfigure(cloud: CloudAdapter, settings: EngineSettings) async throws {
         let me = try await discover()
         self.cloud = cloud
@@ -169,9 +188,10 @@ public actor AddressEngine {
                 ? try await cloud.pool.address(id: held.address.id, family: family, for: me) != nil
                 : false
             if !stillInPool {
-                logger.notice("address left the configured pool, releasing it",
+                logger.notice("address left the configured pool, replacing it",
                               metadata: ["address": "\(held.address.ip)"])
-                try await release(held, from: me)
+                assignments[family] = nil
+                retiring[family] = held
             }
         }
     }
@@ -189,7 +209,7 @@ public actor AddressEngine {
     private func release(_ held: Assignment, from me: InstanceIdentity) async throws {
         report(.releasing(held))
         try await cloud.pool.detach(held.address, from: me)
-        assignments[held.family] = nil
+        if assignments[held.family]?.address.id == held.address.id { assignments[held.family] = nil }
         report(.released(held))
     }
 
