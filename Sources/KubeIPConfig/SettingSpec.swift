@@ -52,7 +52,14 @@ public struct SettingSpec: Sendable, Equatable, Identifiable {
         case .duration: "duration"
         case .integer: "count"
         case .path: "path"
-        case .text, .choice, .list: key == "log-level" ? "level" : key
+        case .text, .choice, .list:
+            switch key {
+            case "log-level": "level"
+            case "release-on-exit": "policy"
+            case "order-by": "ordering"
+            case "ip-families": "families"
+            default: key
+            }
         }
     }
 

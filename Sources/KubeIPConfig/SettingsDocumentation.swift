@@ -122,7 +122,10 @@ public enum SettingsDocumentation {
         for spec in specs where spec.allowedInFile {
             lines.append("")
             lines += wrapComment(spec.summary)
-            lines += wrapComment("accepted: \(spec.accepted); e.g. \(spec.example)")
+            lines += wrapComment("accepted: \(spec.accepted)")
+            if spec.example != spec.defaultValue && spec.example != spec.packagedValue {
+                lines.append("# e.g. \(spec.key): \(spec.example)")
+            }
             if let packaged = spec.packagedValue {
                 lines += wrapComment("default without this line: \(spec.defaultDescription)")
                 lines.append("\(spec.key): \(packaged)")
