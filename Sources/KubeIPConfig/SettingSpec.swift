@@ -179,7 +179,7 @@ public enum SettingsTable {
             defaultDescription: "host", defaultValue: "host",
             accepted: "host",
             example: "host",
-            summary: "host: give this machine an address (Kubernetes mode comes later)."),
+            summary: "How kubeip runs: host mode gives this machine an address (Kubernetes mode comes later)."),
         SettingSpec(
             key: "config", environment: ["KUBEIP_CONFIG"], kind: .path,
             defaultDescription: defaultConfigPath, defaultValue: defaultConfigPath,
@@ -192,8 +192,8 @@ public enum SettingsTable {
     /// The setting with file key / flag name `key`.
     public static func spec(for key: String) -> SettingSpec? { all.first { $0.key == key } }
 
-    /// The known key closest to `unknown` (ignoring case and `_` versus `-`), for
-    /// "did you mean" hints; nil when nothing is reasonably close.
+    /// The known key closest to `unknown` (ignoring case and `_` versus `-`) by edit distance,
+    /// or the only key it is a prefix of, for "did you mean" hints; nil when nothing is close.
     public static func closestKey(to unknown: String) -> String? {
         let wanted = String(unknown.lowercased().map { $0 == "_" ? "-" : $0 })
         var best: (key: String, distance: Int)?
@@ -201,8 +201,10 @@ public enum SettingsTable {
             let distance = editDistance(Array(wanted), Array(spec.key))
             if best == nil || distance < best!.distance { best = (spec.key, distance) }
         }
-        guard let best, best.distance <= max(2, wanted.count / 2) else { return nil }
-        return best.key
+        if let best, best.distance <= max(2, wanted.count / 2) { return best.key }
+        // A shortened key (`reconcile`) names the one setting it starts.
+        let extended = all.filter { $0.key.hasPrefix(wanted) }
+        return wanted.count >= 3 && extended.count == 1 ? extended[0].key : nil
     }
 
     /// Levenshtein distance between two character sequences.
