@@ -96,10 +96,10 @@ func ec2Error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse 
 final class ScriptedHTTP: HTTPClient, @unchecked Sendable {
     private let lock = NSLock()
     private var log: [HTTPRequest] = []
-    private let handler: @Sendable (HTTPRequest, Int) throws -> HTTPResponse
+    private let handler: @Sendable (HTTPRequest, Int) async throws -> HTTPResponse
 
     /// `handler` gets each request and its 0-based index.
-    init(_ handler: @escaping @Sendable (HTTPRequest, Int) throws -> HTTPResponse) { self.handler = handler }
+    init(_ handler: @escaping @Sendable (HTTPRequest, Int) async throws -> HTTPResponse) { self.handler = handler }
 
     var requests: [HTTPRequest] { lock.withLock { log } }
 
@@ -108,6 +108,6 @@ final class ScriptedHTTP: HTTPClient, @unchecked Sendable {
             log.append(request)
             return log.count - 1
         }
-        return try handler(request, index)
+        return try await handler(request, index)
     }
 }
