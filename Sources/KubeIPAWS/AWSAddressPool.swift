@@ -95,14 +95,16 @@ public struct AWSAddressPool: AddressPool {
 
     static func address(from item: XMLElement) -> PoolAddress? {
         var fields: [String: String] = [:]
+        // Every scalar field by its API name; an empty element (moto's <instanceId/>) is no value.
         for child in item.children where child.children.isEmpty {
-            fields[apiName(child.name)] = child.text.trimmedWhitespace
+            let value = child.text.trimmedWhitespace
+            if !value.isEmpty { fields[apiName(child.name)] = value }
         }
         for tag in item.child("tagSet")?.children("item") ?? [] {
             if let key = tag.value("key") { fields["Tag:\(key)"] = tag.value("value") ?? "" }
         }
         guard let id = fields["AllocationId"], !id.isEmpty, let ip = fields["PublicIp"], !ip.isEmpty else { return nil }
-        func nonEmpty(_ key: String) -> String? { fields[key].flatMap { $0.isEmpty ? nil : $0 } }
+        func nonEmpty(_ key: String) -> String? { fields[key] }
         // moto leaves InstanceId empty for an association made by interface id: never rely on it.
         let holder = nonEmpty("NetworkInterfaceId").map {
             AddressHolder(interfaceID: $0, instanceID: nonEmpty("InstanceId"), associationID: nonEmpty("AssociationId"))

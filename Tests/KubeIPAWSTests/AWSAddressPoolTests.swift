@@ -60,6 +60,8 @@ import Testing
         let address = try #require(AWSAddressPool.address(from: item))
         #expect(address.holder == AddressHolder(interfaceID: "eni-primary", instanceID: nil, associationID: "eipassoc-1"))
         #expect(address.isHeld(by: Self.me))
+        #expect(address.fields == ["AllocationId": "eipalloc-1", "Domain": "vpc", "NetworkInterfaceId": "eni-primary",
+                                   "AssociationId": "eipassoc-1", "PublicIp": "127.0.0.5"])
         // And moto's free address: empty networkInterfaceId is no holder.
         let free = try XMLDocument.parse("<item><allocationId>eipalloc-2</allocationId><networkInterfaceId/><instanceId/><publicIp>127.0.0.6</publicIp></item>")
         #expect(AWSAddressPool.address(from: free)?.holder == nil)
