@@ -68,6 +68,24 @@ enum AWSQueryError {
         return nil
     }
 
+    /// The request id of an answer, from its headers or its XML.
+    static func requestID(response: HTTPResponse) -> String? {
+        requestID(response: response, document: try? XMLDocument.parse(response.body))
+    }
+
+    /// The parsed document of a 2xx answer; otherwise the translated error.
+    static func document(_ response: HTTPResponse, service: String, action: String) throws -> XMLElement {
+        let document = try? XMLDocument.parse(response.body)
+        guard (200..<300).contains(response.status) else {
+            throw map(status: response.status, document: document, service: service, action: action)
+        }
+        guard let document else {
+            throw KubeIPError(.cloudAPI, "\(service.uppercased()) answered \(action) with a body that is not XML",
+                              resource: "\(service):\(action)")
+        }
+        return document
+    }
+
     /// Translates a non-2xx answer. `service` is the IAM prefix (`ec2`, `sts`).
     static func map(status: Int, document: XMLElement?, service: String, action: String) -> KubeIPError {
         let resource = "\(service):\(action)"

@@ -87,31 +87,17 @@ public struct WebIdentityCredentialsProvider: AWSCredentialsProvider {
         let request = HTTPRequest(method: "POST", url: url,
                                   headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
                                   body: Array(body.utf8), timeout: .seconds(10))
-        let logger = self.logger, http = self.http
         let action = "sts:AssumeRoleWithWebIdentity"
-        let response = try await backoff.run(clock: clock, random: random, onRetry: { error, pause in
-            logger.debug("STS call failed, retrying", metadata: [
-                "action": "\(action)", "error": "\(error.message)", "retry_in_ms": "\(Int(pause.seconds * 1000))"])
-        }) {
-            let started = ContinuousClock.now
-            let response: HTTPResponse
-            do {
-                response = try await http.send(request)
-            } catch let error as HTTPTransportError {
-                throw KubeIPError(.unavailable, "cannot reach STS at \(redactedURL(endpoint)): \(error.reason)", resource: action)
+        let transport = LoggedHTTP(http: http, logger: logger)
+        let response = try await backoff.run(clock: clock, random: random, logger: logger, "aws call failed, retrying",
+                                             ["action": "\(action)"]) {
+            let response = try await transport.send(request, "aws call", ["action": "\(action)"],
+                                                    requestID: AWSQueryError.requestID(response:)) { reason in
+                KubeIPError(.unavailable, "cannot reach STS at \(redactedURL(endpoint)): \(reason)", resource: action)
             }
-            let parsed = try? XMLDocument.parse(response.body)
-            logger.debug("aws call", metadata: [
-                "action": "\(action)", "status": "\(response.status)",
-                "duration_ms": "\(IMDSClient.milliseconds(since: started))",
-                "request_id": "\(AWSQueryError.requestID(response: response, document: parsed) ?? "-")"])
-            guard (200..<300).contains(response.status) else {
-                throw AWSQueryError.map(status: response.status, document: parsed, service: "sts",
-                                        action: "AssumeRoleWithWebIdentity")
-            }
-            return parsed
+            return try AWSQueryError.document(response, service: "sts", action: "AssumeRoleWithWebIdentity")
         }
-        guard let credentials = response?.first("Credentials"),
+        guard let credentials = response.first("Credentials"),
               let key = credentials.value("AccessKeyId"), !key.isEmpty,
               let secret = credentials.value("SecretAccessKey"), !secret.isEmpty else {
             throw KubeIPError(.authentication, "STS answered AssumeRoleWithWebIdentity without credentials", resource: action)
@@ -284,21 +270,12 @@ public struct ContainerCredentialsProvider: AWSCredentialsProvider {
         }
         let request = HTTPRequest(method: "GET", url: url, headers: headers, timeout: .seconds(5))
         let shown = redactedURL(url)
-        let logger = self.logger, http = self.http
-        let body = try await backoff.run(clock: clock, random: random, onRetry: { error, pause in
-            logger.debug("container credentials request failed, retrying", metadata: [
-                "url": "\(shown)", "error": "\(error.message)", "retry_in_ms": "\(Int(pause.seconds * 1000))"])
-        }) {
-            let started = ContinuousClock.now
-            let response: HTTPResponse
-            do {
-                response = try await http.send(request)
-            } catch let error as HTTPTransportError {
-                throw KubeIPError(.unavailable, "cannot reach the container credentials endpoint \(shown): \(error.reason)")
+        let transport = LoggedHTTP(http: http, logger: logger)
+        let body = try await backoff.run(clock: clock, random: random, logger: logger,
+                                         "container credentials request failed, retrying", ["url": "\(shown)"]) {
+            let response = try await transport.send(request, "container credentials request", ["url": "\(shown)"]) {
+                KubeIPError(.unavailable, "cannot reach the container credentials endpoint \(shown): \($0)")
             }
-            logger.debug("container credentials request", metadata: [
-                "url": "\(shown)", "status": "\(response.status)",
-                "duration_ms": "\(IMDSClient.milliseconds(since: started))"])
             switch response.status {
             case 200..<300: return response.body
             case 429: throw KubeIPError(.throttled, "the container credentials endpoint \(shown) is throttling")

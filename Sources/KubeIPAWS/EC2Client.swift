@@ -81,11 +81,8 @@ public struct EC2Client: Sendable {
                                    headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
                                    body: body, timeout: timeout)
         let signer = SigV4Signer(service: "ec2", region: regionName)
-        let logger = self.logger
-        return try await backoff.run(clock: clock, random: random, onRetry: { error, pause in
-            logger.debug("ec2 call failed, retrying", metadata: [
-                "action": "\(action)", "error": "\(error.code)", "retry_in_ms": "\(Int(pause.seconds * 1000))"])
-        }) {
+        return try await backoff.run(clock: clock, random: random, logger: logger, "ec2 call failed, retrying",
+                                     ["action": "\(action)"]) {
             var refreshed = false
             while true {
                 let current = try await credentials.credentials()
@@ -105,30 +102,17 @@ public struct EC2Client: Sendable {
     private func attempt(_ action: String, _ unsigned: HTTPRequest, signer: SigV4Signer,
                          credentials: AWSCredentials) async throws -> XMLElement {
         let request = signer.sign(unsigned, credentials: credentials, date: clock.now)
-        let started = ContinuousClock.now
-        let response: HTTPResponse
-        do {
-            response = try await http.send(request)
-        } catch let error as HTTPTransportError {
-            logger.debug("ec2 call", metadata: ["action": "\(action)", "status": "transport error",
-                                                "duration_ms": "\(IMDSClient.milliseconds(since: started))"])
-            throw KubeIPError(.unavailable, "cannot reach EC2 at \(URLParts(unsigned.url)?.origin ?? "?"): \(error.reason)",
-                              resource: "ec2:\(action)")
+        let response = try await LoggedHTTP(http: http, logger: logger).send(
+            request, "ec2 call", ["action": "\(action)"], requestID: AWSQueryError.requestID(response:)) { reason in
+            KubeIPError(.unavailable, "cannot reach EC2 at \(URLParts(unsigned.url)?.origin ?? "?"): \(reason)",
+                        resource: "ec2:\(action)")
         }
-        let document = try? XMLDocument.parse(response.body)
-        logger.debug("ec2 call", metadata: [
-            "action": "\(action)", "status": "\(response.status)",
-            "duration_ms": "\(IMDSClient.milliseconds(since: started))",
-            "request_id": "\(AWSQueryError.requestID(response: response, document: document) ?? "-")"])
-        guard (200..<300).contains(response.status) else {
-            var error = AWSQueryError.map(status: response.status, document: document, service: "ec2", action: action)
+        do {
+            return try AWSQueryError.document(response, service: "ec2", action: action)
+        } catch var error as KubeIPError {
             error.message = Self.scrub(error.message, credentials)
             throw error
         }
-        guard let document else {
-            throw KubeIPError(.cloudAPI, "EC2 answered \(action) with a body that is not XML", resource: "ec2:\(action)")
-        }
-        return document
     }
 
     /// Removes any credential material an error message might echo.

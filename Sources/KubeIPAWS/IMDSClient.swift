@@ -168,28 +168,13 @@ public actor IMDSClient {
 
     /// One request with retries on transport errors and 5xx; unreachable → `.identity`.
     private func exchange(_ request: HTTPRequest, label: String) async throws -> HTTPResponse {
-        let logger = self.logger, http = self.http
+        let transport = LoggedHTTP(http: http, logger: logger)
         do {
-            return try await backoff.run(clock: clock, random: random, onRetry: { error, pause in
-                logger.debug("instance metadata request failed, retrying", metadata: [
-                    "path": "\(label)", "error": "\(error.message)", "retry_in_ms": "\(Int(pause.seconds * 1000))"])
-            }) {
-                let started = ContinuousClock.now
-                let response: HTTPResponse
-                do {
-                    response = try await http.send(request)
-                } catch let error as HTTPTransportError {
-                    throw KubeIPError(.unavailable, error.reason)
-                } catch let error as KubeIPError {
-                    throw error
-                } catch is CancellationError {
-                    throw CancellationError()
-                } catch {
-                    throw KubeIPError(.unavailable, "\(error)")
-                }
-                logger.debug("instance metadata request", metadata: [
-                    "method": "\(request.method)", "path": "\(label)", "status": "\(response.status)",
-                    "duration_ms": "\(Self.milliseconds(since: started))"])
+            return try await backoff.run(clock: clock, random: random, logger: logger,
+                                         "instance metadata request failed, retrying", ["path": "\(label)"]) {
+                let response = try await transport.send(request, "instance metadata request",
+                                                        ["method": "\(request.method)", "path": "\(label)"],
+                                                        unreachable: { KubeIPError(.unavailable, $0) })
                 if response.status >= 500 {
                     throw KubeIPError(.unavailable, "HTTP \(response.status)")
                 }
@@ -198,9 +183,5 @@ public actor IMDSClient {
         } catch let error as KubeIPError where error.isRetryable {
             throw KubeIPError(.identity, "cannot reach the EC2 instance metadata service at \(endpoint): \(error.message)")
         }
-    }
-
-    static func milliseconds(since start: ContinuousClock.Instant) -> Int {
-        Int(((ContinuousClock.now - start).seconds * 1000).rounded())
     }
 }
