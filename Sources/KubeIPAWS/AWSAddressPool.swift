@@ -44,12 +44,20 @@ public struct AWSAddressPool: AddressPool {
     }
 
     public func attach(_ address: PoolAddress, to identity: InstanceIdentity) async throws {
+        var attempts = 0
         do {
             _ = try await ec2.call("AssociateAddress", [
                 ("AllocationId", address.id), ("NetworkInterfaceId", identity.interfaceID),
                 ("AllowReassociation", "false"),
-            ])
+            ], attempts: &attempts)
         } catch var error as KubeIPError where error.code == .conflict {
+            // After a retry, the "other interface" may be ours: an earlier attempt whose answer was
+            // lost (timeout, 5xx) may have associated the address. Look before calling it a lost race.
+            // The happy path and a plain lost race cost no extra call.
+            if attempts > 1, let current = try await self.address(id: address.id, family: .ipv4, for: identity),
+               current.isHeld(by: identity) {
+                return
+            }
             error.message = "\(address.ip) (\(address.id)) is already associated with another interface"
             error.resource = address.id
             throw error

@@ -74,6 +74,13 @@ public struct EC2Client: Sendable {
     /// it can never take the address from another instance — and the engine reads the
     /// address back before it counts the claim.
     public func call(_ action: String, _ parameters: [(String, String)]) async throws -> XMLElement {
+        var attempts = 0
+        return try await call(action, parameters, attempts: &attempts)
+    }
+
+    /// ``call(_:_:)`` that also counts the requests sent, so that a caller can tell whether an
+    /// earlier attempt, whose answer was lost, may have taken effect.
+    public func call(_ action: String, _ parameters: [(String, String)], attempts: inout Int) async throws -> XMLElement {
         let regionName = try await region.region()
         let endpoint = AWSEndpoints.ec2(environment, region: regionName)
         let body = Array(PercentEncoding.form([("Action", action), ("Version", Self.apiVersion)] + parameters).utf8)
@@ -86,6 +93,7 @@ public struct EC2Client: Sendable {
             var refreshed = false
             while true {
                 let current = try await credentials.credentials()
+                attempts += 1
                 do {
                     return try await attempt(action, unsigned, signer: signer, credentials: current)
                 } catch let error as KubeIPError

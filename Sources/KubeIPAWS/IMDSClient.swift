@@ -67,13 +67,25 @@ public actor IMDSClient {
     public func region() async throws -> String {
         if let region = try await get("meta-data/placement/region"), !region.isEmpty { return region }
         let zone = try await availabilityZone()
-        // eu-west-1a → eu-west-1; local zones (us-west-2-lax-1a) keep their parent region's prefix.
-        var region = zone
-        while let last = region.last, last.isLetter { region.removeLast() }
-        guard !region.isEmpty else {
+        guard let region = Self.region(ofZone: zone) else {
             throw KubeIPError(.identity, "cannot tell the region from availability zone '\(zone)'")
         }
         return region
+    }
+
+    /// `eu-west-1a` → `eu-west-1`, `us-gov-west-1a` → `us-gov-west-1`, `us-west-2-lax-1a` → `us-west-2`:
+    /// the parts up to the first number.
+    static func region(ofZone zone: String) -> String? {
+        var parts: [String] = []
+        for part in zone.split(separator: "-") {
+            let digits = part.prefix { $0.isNumber }
+            if !digits.isEmpty {
+                parts.append(String(digits))
+                return parts.count >= 2 ? parts.joined(separator: "-") : nil
+            }
+            parts.append(String(part))
+        }
+        return nil
     }
 
     /// The id of the interface with device number 0 (the primary ENI).

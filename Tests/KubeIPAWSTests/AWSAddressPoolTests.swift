@@ -170,6 +170,22 @@ import Testing
         #expect(held.address.holder?.interfaceID == "eni-primary")
     }
 
+    @Test func aRetriedAssociationThatHadWorkedIsNotALostRace() async throws {
+        let fake = Self.fakeWithPool()
+        fake.strictReassociation = true
+        fake.loseAnswerOf = ["AssociateAddress"]
+        let clock = ManualClock()
+        let engine = AddressEngine(cloud: try Self.cloud(fake, clock: clock), settings: EngineSettings(), clock: clock,
+                                   random: FixedRandom(), logger: LogCapture().logger())
+        let held = try #require(try await engine.acquire().first)
+        // describe, associate (worked, answer lost), associate (refused: already ours), describe (it is ours),
+        // describe (the engine's read-back).
+        #expect(fake.ec2Actions == ["DescribeAddresses", "AssociateAddress", "AssociateAddress", "DescribeAddresses",
+                                    "DescribeAddresses"])
+        #expect(held.address.holder?.interfaceID == "eni-primary")
+        #expect(fake.addresses.filter { $0.interfaceID == "eni-primary" }.count == 1)
+    }
+
     @Test func aRestartAdoptsTheHeldAddressInOneCall() async throws {
         let fake = Self.fakeWithPool()
         fake.addresses[2].interfaceID = "eni-primary"

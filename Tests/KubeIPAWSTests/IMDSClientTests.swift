@@ -107,6 +107,13 @@ import Testing
         #expect(try await client(fake).instanceRoleCredentials() == nil)
     }
 
+    @Test func regionFromZoneWhenIMDSLacksPlacementRegion() {
+        #expect(IMDSClient.region(ofZone: "eu-west-1a") == "eu-west-1")
+        #expect(IMDSClient.region(ofZone: "us-gov-west-1b") == "us-gov-west-1")
+        #expect(IMDSClient.region(ofZone: "us-west-2-lax-1a") == "us-west-2")
+        #expect(IMDSClient.region(ofZone: "nonsense") == nil)
+    }
+
     @Test func endpointComesFromTheEnvironment() {
         #expect(IMDSClient.endpoint(environment: [:]) == "http://169.254.169.254")
         #expect(IMDSClient.endpoint(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1338/"])

@@ -248,6 +248,12 @@ final class FakeAWS: HTTPClient, @unchecked Sendable {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
     }
 
+    /// When true, AssociateAddress with AllowReassociation=false refuses an address that is
+    /// already on the very interface asked for (the strict reading of EC2's rule).
+    var strictReassociation = false
+    /// Actions whose next call takes effect but whose answer is lost (a 500 instead).
+    var loseAnswerOf: Set<String> = []
+
     /// Set to steal the next claim: the address goes to this interface just before our AssociateAddress.
     var raceWinner: String?
 
@@ -262,13 +268,17 @@ final class FakeAWS: HTTPClient, @unchecked Sendable {
             addresses[index].interfaceID = winner
             addresses[index].associationID = "eipassoc-\(String(format: "%017x", associations))"
         }
-        if let holder = addresses[index].interfaceID, holder != eni, form["AllowReassociation"] != "true" {
+        if let holder = addresses[index].interfaceID, holder != eni || strictReassociation,
+           form["AllowReassociation"] != "true" {
             return ec2Error(400, "Resource.AlreadyAssociated", "resource \(id) is already associated with associate-id \(addresses[index].associationID ?? "")")
         }
         associations += 1
         let association = "eipassoc-\(String(format: "%017x", associations))"
         addresses[index].interfaceID = eni
         addresses[index].associationID = association
+        if loseAnswerOf.remove("AssociateAddress") != nil {
+            return ec2Error(500, "InternalError", "An internal error has occurred")
+        }
         return xmlResponse(200, """
         <AssociateAddressResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
            <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>
