@@ -11,6 +11,7 @@ public struct AWSAddressPool: AddressPool {
     public let filter: EC2Filter
     let logger: Logger
 
+    /// A pool of the Elastic IPs `filter` selects (in the VPC domain unless the filter names one).
     public init(ec2: EC2Client, filter: EC2Filter, logger: Logger = Logger(label: "kubeip.aws")) {
         self.ec2 = ec2
         var effective = filter
@@ -96,12 +97,12 @@ public struct AWSAddressPool: AddressPool {
     }
 
     /// Maps `addressesSet/item` elements to pool addresses.
-    static func addresses(in answer: XMLElement) -> [PoolAddress] {
+    static func addresses(in answer: AWSXMLElement) -> [PoolAddress] {
         guard let set = answer.first("addressesSet") else { return [] }
         return set.children("item").compactMap(address(from:))
     }
 
-    static func address(from item: XMLElement) -> PoolAddress? {
+    static func address(from item: AWSXMLElement) -> PoolAddress? {
         var fields: [String: String] = [:]
         // Every scalar field by its API name; an empty element (moto's <instanceId/>) is no value.
         for child in item.children where child.children.isEmpty {
@@ -131,6 +132,7 @@ public struct AWSAddressPool: AddressPool {
 public struct AWSIdentityProvider: IdentityProvider {
     let imds: IMDSClient
 
+    /// Identity from `imds`: instance id, region, zone and the device-0 interface.
     public init(imds: IMDSClient) { self.imds = imds }
 
     public func identity() async throws -> InstanceIdentity {

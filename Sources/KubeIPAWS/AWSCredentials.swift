@@ -10,7 +10,9 @@ import Foundation
 /// characters of the access key id and never the secret key or the session token.
 public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
                               CustomReflectable {
+    /// `AKIA…` (long-term) or `ASIA…` (temporary).
     public var accessKeyID: String
+    /// Never logged or printed.
     public var secretAccessKey: String
     /// Present for temporary credentials (STS, container, instance role).
     public var sessionToken: String?

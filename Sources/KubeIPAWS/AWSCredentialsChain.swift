@@ -13,6 +13,7 @@ import Logging
 /// Once a provider has answered, refreshes ask that provider first. A provider that is
 /// configured but fails stops the search (it does not fall through to another identity).
 public actor AWSCredentialsChain {
+    /// The sources, in the order they are tried.
     public nonisolated let providers: [any AWSCredentialsProvider]
     private let clock: any WallClock
     private let logger: Logger

@@ -54,13 +54,13 @@ enum AWSQueryError {
                                            "InvalidParameterCombination"]
 
     /// Code and message of an error document.
-    static func codeAndMessage(_ document: XMLElement?) -> (code: String, message: String)? {
+    static func codeAndMessage(_ document: AWSXMLElement?) -> (code: String, message: String)? {
         guard let error = document?.first("Error"), let code = error.value("Code"), !code.isEmpty else { return nil }
         return (code, error.value("Message") ?? "")
     }
 
     /// The request id from the headers or the document.
-    static func requestID(response: HTTPResponse, document: XMLElement?) -> String? {
+    static func requestID(response: HTTPResponse, document: AWSXMLElement?) -> String? {
         if let id = response.header("x-amzn-requestid") ?? response.header("x-amz-request-id"), !id.isEmpty { return id }
         for name in ["RequestID", "RequestId", "requestId"] {
             if let id = document?.first(name)?.text.trimmedWhitespace, !id.isEmpty { return id }
@@ -70,12 +70,12 @@ enum AWSQueryError {
 
     /// The request id of an answer, from its headers or its XML.
     static func requestID(response: HTTPResponse) -> String? {
-        requestID(response: response, document: try? XMLDocument.parse(response.body))
+        requestID(response: response, document: try? AWSXML.parse(response.body))
     }
 
     /// The parsed document of a 2xx answer; otherwise the translated error.
-    static func document(_ response: HTTPResponse, service: String, action: String) throws -> XMLElement {
-        let document = try? XMLDocument.parse(response.body)
+    static func document(_ response: HTTPResponse, service: String, action: String) throws -> AWSXMLElement {
+        let document = try? AWSXML.parse(response.body)
         guard (200..<300).contains(response.status) else {
             throw map(status: response.status, document: document, service: service, action: action)
         }
@@ -87,7 +87,7 @@ enum AWSQueryError {
     }
 
     /// Translates a non-2xx answer. `service` is the IAM prefix (`ec2`, `sts`).
-    static func map(status: Int, document: XMLElement?, service: String, action: String) -> KubeIPError {
+    static func map(status: Int, document: AWSXMLElement?, service: String, action: String) -> KubeIPError {
         let resource = "\(service):\(action)"
         let serviceName = service.uppercased()
         guard let (code, message) = codeAndMessage(document) else {

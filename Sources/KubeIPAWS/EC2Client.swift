@@ -13,11 +13,13 @@ public actor AWSRegionResolver {
     private let imds: IMDSClient?
     private var learned: String?
 
+    /// `configured`: the region setting or environment; `imds`: where to learn it otherwise (nil: nowhere).
     public init(configured: String?, imds: IMDSClient?) {
         self.configured = configured
         self.imds = imds
     }
 
+    /// The region; throws `.identity` (or `.invalidSetting` without IMDS) when it cannot be learned.
     public func region() async throws -> String {
         if let configured { return configured }
         if let learned { return learned }
@@ -37,6 +39,7 @@ public actor AWSRegionResolver {
 
 /// The EC2 Query API (version 2016-11-15): form-encoded POSTs signed with SigV4, XML answers.
 public struct EC2Client: Sendable {
+    /// The Query API version every request names.
     public static let apiVersion = "2016-11-15"
 
     let environment: [String: String]
@@ -49,6 +52,7 @@ public struct EC2Client: Sendable {
     let backoff: Backoff
     let timeout: Duration
 
+    /// `environment` supplies AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL; `backoff` paces retries.
     public init(environment: [String: String], region: AWSRegionResolver, credentials: AWSCredentialsChain,
                 http: any HTTPClient, clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(),
                 logger: Logger = Logger(label: "kubeip.aws.ec2"), backoff: Backoff = Backoff(),
@@ -73,14 +77,14 @@ public struct EC2Client: Sendable {
     /// either succeeds again on our own interface or fails with Resource.AlreadyAssociated —
     /// it can never take the address from another instance — and the engine reads the
     /// address back before it counts the claim.
-    public func call(_ action: String, _ parameters: [(String, String)]) async throws -> XMLElement {
+    public func call(_ action: String, _ parameters: [(String, String)]) async throws -> AWSXMLElement {
         var attempts = 0
         return try await call(action, parameters, attempts: &attempts)
     }
 
     /// ``call(_:_:)`` that also counts the requests sent, so that a caller can tell whether an
     /// earlier attempt, whose answer was lost, may have taken effect.
-    public func call(_ action: String, _ parameters: [(String, String)], attempts: inout Int) async throws -> XMLElement {
+    public func call(_ action: String, _ parameters: [(String, String)], attempts: inout Int) async throws -> AWSXMLElement {
         let regionName = try await region.region()
         let endpoint = AWSEndpoints.ec2(environment, region: regionName)
         let body = Array(PercentEncoding.form([("Action", action), ("Version", Self.apiVersion)] + parameters).utf8)
@@ -108,7 +112,7 @@ public struct EC2Client: Sendable {
     }
 
     private func attempt(_ action: String, _ unsigned: HTTPRequest, signer: SigV4Signer,
-                         credentials: AWSCredentials) async throws -> XMLElement {
+                         credentials: AWSCredentials) async throws -> AWSXMLElement {
         let request = signer.sign(unsigned, credentials: credentials, date: clock.now)
         let response = try await LoggedHTTP(http: http, logger: logger).send(
             request, "ec2 call", ["action": "\(action)"], requestID: AWSQueryError.requestID(response:)) { reason in

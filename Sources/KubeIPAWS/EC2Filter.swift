@@ -18,6 +18,7 @@ public struct EC2Filter: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The filters, AND-ed.
     public var clauses: [Clause]
 
     public init(clauses: [Clause] = []) { self.clauses = clauses }

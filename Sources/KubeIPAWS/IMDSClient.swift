@@ -65,7 +65,7 @@ public actor IMDSClient {
 
     /// `meta-data/placement/region`; derived from the zone where IMDS lacks it.
     public func region() async throws -> String {
-        if let region = try await get("meta-data/placement/region"), !region.isEmpty { return region }
+        if let region = try await get("meta-data/placement/region")?.trimmedWhitespace, !region.isEmpty { return region }
         let zone = try await availabilityZone()
         guard let region = Self.region(ofZone: zone) else {
             throw KubeIPError(.identity, "cannot tell the region from availability zone '\(zone)'")

@@ -14,6 +14,7 @@ import KubeIPHTTP
 public struct SigV4Signer: Sendable {
     /// The signing name of the service (`ec2`, `sts`).
     public var service: String
+    /// The signing region (`eu-west-1`).
     public var region: String
 
     /// Headers never signed: proxies and HTTP stacks may change or drop them.

@@ -53,7 +53,7 @@ import Testing
 
     @Test func anEmptyInstanceIdStillMeansHeld() throws {
         // moto's answer for an address associated by interface id.
-        let item = try XMLDocument.parse("""
+        let item = try AWSXML.parse("""
         <item><allocationId>eipalloc-1</allocationId><domain>vpc</domain><networkInterfaceId>eni-primary</networkInterfaceId>\
         <associationId>eipassoc-1</associationId><tagSet/><instanceId/><publicIp>127.0.0.5</publicIp></item>
         """)
@@ -63,7 +63,7 @@ import Testing
         #expect(address.fields == ["AllocationId": "eipalloc-1", "Domain": "vpc", "NetworkInterfaceId": "eni-primary",
                                    "AssociationId": "eipassoc-1", "PublicIp": "127.0.0.5"])
         // And moto's free address: empty networkInterfaceId is no holder.
-        let free = try XMLDocument.parse("<item><allocationId>eipalloc-2</allocationId><networkInterfaceId/><instanceId/><publicIp>127.0.0.6</publicIp></item>")
+        let free = try AWSXML.parse("<item><allocationId>eipalloc-2</allocationId><networkInterfaceId/><instanceId/><publicIp>127.0.0.6</publicIp></item>")
         #expect(AWSAddressPool.address(from: free)?.holder == nil)
     }
 

@@ -1,9 +1,9 @@
 import Testing
 @testable import KubeIPAWS
 
-@Suite struct XMLTests {
+@Suite struct AWSXMLTests {
     @Test func parsesAnEC2AnswerIgnoringDeclarationAndNamespaces() throws {
-        let root = try XMLDocument.parse("""
+        let root = try AWSXML.parse("""
         <?xml version="1.0" encoding="UTF-8"?>
         <!-- a comment -->
         <ec2:DescribeAddressesResponse xmlns:ec2="http://ec2.amazonaws.com/doc/2016-11-15/">
@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func resolvesEntitiesNumericReferencesAndCDATA() throws {
-        let root = try XMLDocument.parse(
+        let root = try AWSXML.parse(
             "<a k='x &amp; y'><m>Tom &amp; &quot;Jerry&quot; &lt;&gt; &apos;s &#65;&#x42;&#x1F600;</m><c><![CDATA[<raw> & stuff]]></c></a>")
         #expect(root.attributes["k"] == "x & y")
         #expect(root.value("m") == "Tom & \"Jerry\" <> 's AB😀")
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func findsDescendantsAndPaths() throws {
-        let root = try XMLDocument.parse(
+        let root = try AWSXML.parse(
             "<Response><Errors><Error><Code>AuthFailure</Code><Message>no</Message></Error></Errors><RequestID>r</RequestID></Response>")
         #expect(root.path("Errors", "Error")?.value("Code") == "AuthFailure")
         #expect(root.first("Message")?.text == "no")
@@ -41,11 +41,11 @@ import Testing
     @Test(arguments: ["", "<a>", "<a></b>", "<a>&bogus;</a>", "<a x=1/>", "<a/><b/>", "just text",
                       "<!doctype html><html><p>unclosed</html>"])
     func rejectsMalformedDocuments(_ text: String) {
-        #expect(throws: XMLParseError.self) { try XMLDocument.parse(text) }
+        #expect(throws: AWSXMLParseError.self) { try AWSXML.parse(text) }
     }
 
     @Test func skipsADoctypeAndAByteOrderMark() throws {
-        let root = try XMLDocument.parse([0xEF, 0xBB, 0xBF] + Array("<!DOCTYPE r [<!ENTITY x \"y\">]><r>ok</r>".utf8))
+        let root = try AWSXML.parse([0xEF, 0xBB, 0xBF] + Array("<!DOCTYPE r [<!ENTITY x \"y\">]><r>ok</r>".utf8))
         #expect(root.text == "ok")
     }
 }

@@ -3,13 +3,17 @@
 /// Names lose their namespace prefix (`ec2:item` → `item`); namespaces themselves are ignored.
 /// Text is the concatenation of the element's own character data (entities and CDATA
 /// resolved), not its children's.
-public struct XMLElement: Sendable, Equatable {
+public struct AWSXMLElement: Sendable, Equatable {
+    /// The local name (prefix removed).
     public var name: String
+    /// Attributes by local name; namespace declarations are dropped.
     public var attributes: [String: String]
-    public var children: [XMLElement]
+    /// Child elements in document order.
+    public var children: [AWSXMLElement]
+    /// The element's own character data, decoded (not trimmed).
     public var text: String
 
-    public init(name: String, attributes: [String: String] = [:], children: [XMLElement] = [], text: String = "") {
+    public init(name: String, attributes: [String: String] = [:], children: [AWSXMLElement] = [], text: String = "") {
         self.name = name
         self.attributes = attributes
         self.children = children
@@ -17,23 +21,23 @@ public struct XMLElement: Sendable, Equatable {
     }
 
     /// The first child element called `name`.
-    public func child(_ name: String) -> XMLElement? { children.first { $0.name == name } }
+    public func child(_ name: String) -> AWSXMLElement? { children.first { $0.name == name } }
 
     /// Every child element called `name`.
-    public func children(_ name: String) -> [XMLElement] { children.filter { $0.name == name } }
+    public func children(_ name: String) -> [AWSXMLElement] { children.filter { $0.name == name } }
 
     /// The trimmed text of the first child called `name`.
     public func value(_ name: String) -> String? { child(name)?.text.trimmedWhitespace }
 
     /// Follows a path of child names: `element.path("Errors", "Error")`.
-    public func path(_ names: String...) -> XMLElement? {
-        var current: XMLElement? = self
+    public func path(_ names: String...) -> AWSXMLElement? {
+        var current: AWSXMLElement? = self
         for name in names { current = current?.child(name) }
         return current
     }
 
     /// The first element called `name` in this subtree (depth first, self included).
-    public func first(_ name: String) -> XMLElement? {
+    public func first(_ name: String) -> AWSXMLElement? {
         if self.name == name { return self }
         for child in children {
             if let found = child.first(name) { return found }
@@ -43,22 +47,22 @@ public struct XMLElement: Sendable, Equatable {
 }
 
 /// Why a document could not be parsed (never includes the document itself).
-public struct XMLParseError: Error, Sendable, CustomStringConvertible {
+public struct AWSXMLParseError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var offset: Int
     public var description: String { "malformed XML at byte \(offset): \(reason)" }
 }
 
 /// A small, strict, non-validating XML parser.
-public enum XMLDocument {
+public enum AWSXML {
     /// Parses `text` and returns its root element.
-    public static func parse(_ text: String) throws -> XMLElement {
+    public static func parse(_ text: String) throws -> AWSXMLElement {
         var parser = Parser(bytes: Array(text.utf8))
         return try parser.document()
     }
 
     /// Parses UTF-8 bytes.
-    public static func parse(_ bytes: [UInt8]) throws -> XMLElement {
+    public static func parse(_ bytes: [UInt8]) throws -> AWSXMLElement {
         var parser = Parser(bytes: bytes)
         return try parser.document()
     }
@@ -76,7 +80,7 @@ public enum XMLDocument {
             }
         }
 
-        func fail(_ reason: String) -> XMLParseError { XMLParseError(reason: reason, offset: index) }
+        func fail(_ reason: String) -> AWSXMLParseError { AWSXMLParseError(reason: reason, offset: index) }
 
         func starts(with literal: String) -> Bool {
             let lit = Array(literal.utf8)
@@ -129,7 +133,7 @@ public enum XMLDocument {
             throw fail("unterminated DOCTYPE")
         }
 
-        mutating func document() throws -> XMLElement {
+        mutating func document() throws -> AWSXMLElement {
             try skipMisc()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "<") else { throw fail("expected a root element") }
             let root = try element()
@@ -155,10 +159,10 @@ public enum XMLDocument {
         }
 
         /// Parses an element starting at `<`.
-        mutating func element() throws -> XMLElement {
+        mutating func element() throws -> AWSXMLElement {
             index += 1 // '<'
             let qualified = try name()
-            var result = XMLElement(name: Self.localName(qualified))
+            var result = AWSXMLElement(name: Self.localName(qualified))
             // Attributes.
             while true {
                 skipSpace()
