@@ -1,0 +1,38 @@
+import KubeIPCore
+import KubeIPHTTP
+import Logging
+
+/// Builds the AWS adapter the executable runs.
+public enum AWSCloud {
+    /// Parses the filter (so a bad one fails before any call) and wires IMDS, the
+    /// credentials chain, the EC2 client, the pool and the identity provider.
+    ///
+    /// - Parameters:
+    ///   - filter: the `filter` setting, describe-addresses shorthand (empty = every address).
+    ///   - region: the `region` setting; else AWS_REGION, else AWS_DEFAULT_REGION, else the
+    ///     instance's region from IMDS, learned at the first EC2 call.
+    ///   - environment: the process environment (AWS_* variables, HOME).
+    ///   - readFile: reads shared credential files and token files.
+    /// - Throws: ``KubeIPError`` `.invalidSetting` for a malformed filter or endpoint override.
+    public static func make(filter: String, region: String?, environment: [String: String], http: any HTTPClient,
+                            clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(),
+                            readFile: @escaping AWSFileReader = localFileReader,
+                            logger: Logger) throws -> CloudAdapter {
+        let parsed = try EC2Filter.parse(filter)
+        for name in ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_EC2_METADATA_SERVICE_ENDPOINT"] {
+            if let value = environment[name]?.trimmedWhitespace, !value.isEmpty, URLParts(value) == nil {
+                throw KubeIPError.invalid(name, "expected an http:// or https:// URL, got '\(value)'")
+            }
+        }
+        let configuredRegion = AWSEndpoints.configuredRegion(setting: region, environment: environment)
+        let imds = IMDSClient(endpoint: IMDSClient.endpoint(environment: environment), http: http, clock: clock,
+                              random: random, logger: logger)
+        let credentials = AWSCredentialsChain.standard(environment: environment, readFile: readFile,
+                                                       region: configuredRegion, imds: imds, http: http, clock: clock,
+                                                       random: random, logger: logger)
+        let ec2 = EC2Client(environment: environment, region: AWSRegionResolver(configured: configuredRegion, imds: imds),
+                            credentials: credentials, http: http, clock: clock, random: random, logger: logger)
+        return CloudAdapter(name: "aws", identity: AWSIdentityProvider(imds: imds),
+                            pool: AWSAddressPool(ec2: ec2, filter: parsed, logger: logger))
+    }
+}
