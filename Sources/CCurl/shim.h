@@ -10,5 +10,7 @@ static inline CURLcode kubeip_curl_setopt_slist(CURL *h, CURLoption o, struct cu
 static inline CURLcode kubeip_curl_setopt_offset(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
 typedef size_t (*kubeip_curl_write_callback)(char *, size_t, size_t, void *);
 static inline CURLcode kubeip_curl_setopt_write_function(CURL *h, CURLoption o, kubeip_curl_write_callback f) { return curl_easy_setopt(h, o, f); }
+typedef int (*kubeip_curl_xferinfo_callback)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t);
+static inline CURLcode kubeip_curl_setopt_xferinfo_function(CURL *h, kubeip_curl_xferinfo_callback f) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, f); }
 static inline CURLcode kubeip_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 #endif

@@ -13,14 +13,25 @@ public final class RSAPrivateKey: @unchecked Sendable {
     private let key: OpaquePointer
 
     /// Loads a PEM private key; throws ``CryptoError`` when it is not a valid RSA key.
+    ///
+    /// Accepts unencrypted PKCS#8 (`BEGIN PRIVATE KEY`) and PKCS#1 (`BEGIN RSA PRIVATE KEY`).
+    /// Encrypted keys are refused (never prompted for: a daemon has no terminal).
     public init(pem: String) throws {
-        let bytes = Array(pem.utf8)
-        let bio = bytes.withUnsafeBytes { BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }
-        guard let bio else { throw CryptoError("cannot allocate a buffer for the private key") }
-        defer { BIO_free(bio) }
-        guard let loaded = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else {
-            ERR_clear_error()
-            throw CryptoError("the private key is not valid PEM")
+        var bytes = Array(pem.utf8)
+        defer { for i in bytes.indices { bytes[i] = 0 } }
+        guard !bytes.isEmpty else { throw CryptoError("the private key is empty") }
+        // The memory BIO reads the caller's buffer in place: use it only inside this closure.
+        let loaded: OpaquePointer? = try bytes.withUnsafeBytes { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else {
+                throw CryptoError("cannot allocate a buffer for the private key")
+            }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, refusePassphrase, nil)
+        }
+        // Decoders may leave notes on this thread's error queue even on success.
+        ERR_clear_error()
+        guard let loaded else {
+            throw CryptoError("the private key is not an unencrypted PEM private key")
         }
         guard EVP_PKEY_get_base_id(loaded) == EVP_PKEY_RSA else {
             EVP_PKEY_free(loaded)
@@ -51,4 +62,9 @@ public final class RSAPrivateKey: @unchecked Sendable {
         guard signed == 1 else { ERR_clear_error(); throw CryptoError("RS256 signing failed") }
         return Array(signature.prefix(length))
     }
+}
+
+/// A passphrase callback that supplies none, so OpenSSL never prompts on a terminal for encrypted keys.
+private let refusePassphrase: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32 = {
+    _, _, _, _ in -1
 }

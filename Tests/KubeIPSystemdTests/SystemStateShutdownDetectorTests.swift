@@ -1,0 +1,84 @@
+import KubeIPCore
+import KubeIPSystemd
+import Logging
+import Synchronization
+import Testing
+
+/// Collects log messages so tests can see that failures were reported.
+final class RecordingLogHandler: LogHandler, Sendable {
+    private let messages = Mutex<[(Logger.Level, String)]>([])
+    var metadata: Logger.Metadata {
+        get { [:] }
+        set {}
+    }
+    var logLevel: Logger.Level {
+        get { .trace }
+        set {}
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { nil }
+        set {}
+    }
+
+    func log(event: LogEvent) {
+        messages.withLock { $0.append((event.level, event.message.description)) }
+    }
+
+    var warnings: [String] { messages.withLock { $0.filter { $0.0 == .warning }.map(\.1) } }
+
+    var logger: Logger { Logger(label: "test") { _ in self } }
+}
+
+private struct BusDown: Error {}
+
+@Suite struct SystemStateShutdownDetectorTests {
+    @Test(arguments: ["running", "degraded", "starting", "initializing", "maintenance", "offline", ""])
+    func otherStatesAreNotShutdown(state: String) async {
+        let detector = SystemStateShutdownDetector(systemState: { state })
+        #expect(await !detector.isSystemShuttingDown())
+    }
+
+    @Test func stoppingIsShutdown() async {
+        let detector = SystemStateShutdownDetector(systemState: { "stopping" },
+                                                   shutdownJobQueued: { Issue.record("not needed"); return false })
+        #expect(await detector.isSystemShuttingDown())
+    }
+
+    @Test func errorMeansNotShuttingDownAndIsLogged() async {
+        let log = RecordingLogHandler()
+        let detector = SystemStateShutdownDetector(systemState: { throw BusDown() }, logger: log.logger)
+        #expect(await !detector.isSystemShuttingDown())
+        #expect(log.warnings.count == 1)
+    }
+
+    @Test func queuedShutdownJobIsShutdown() async {
+        let detector = SystemStateShutdownDetector(systemState: { "running" }, shutdownJobQueued: { true })
+        #expect(await detector.isSystemShuttingDown())
+    }
+
+    @Test func queuedShutdownJobCountsEvenWhenStateFails() async {
+        let detector = SystemStateShutdownDetector(systemState: { throw BusDown() }, shutdownJobQueued: { true })
+        #expect(await detector.isSystemShuttingDown())
+    }
+
+    @Test func bothFailingMeansNotShuttingDown() async {
+        let log = RecordingLogHandler()
+        let detector = SystemStateShutdownDetector(systemState: { throw BusDown() },
+                                                   shutdownJobQueued: { throw BusDown() }, logger: log.logger)
+        #expect(await !detector.isSystemShuttingDown())
+        #expect(log.warnings.count == 2)
+    }
+
+    @Test func runningWithoutJobsIsNotShutdown() async {
+        let detector = SystemStateShutdownDetector(systemState: { "running" }, shutdownJobQueued: { false })
+        #expect(await !detector.isSystemShuttingDown())
+    }
+
+    /// This sandbox has no system bus: the production detector must answer "no" rather than fail or hang.
+    @Test func systemBusWithoutABusAnswersNo() async throws {
+        let log = RecordingLogHandler()
+        let detector = SystemStateShutdownDetector.systemBus(logger: log.logger)
+        let answer = try await within { await detector.isSystemShuttingDown() }
+        #expect(!answer)
+    }
+}
