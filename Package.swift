@@ -48,12 +48,15 @@ let package = Package(
         // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
         .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore"]),
 
+        // Commands and wiring: builds production parts from settings and runs the engine.
+        .target(name: "KubeIPCLI",
+                dependencies: ["KubeIPCore", "KubeIPAWS", "KubeIPSystemd",
+                               "KubeIPConfig", "KubeIPSimulator", "KubeIPHTTP",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                               .product(name: "Logging", package: "swift-log")]),
+
         // The thin executable.
-        .executableTarget(name: "kubeip",
-                          dependencies: ["KubeIPCore", "KubeIPAWS", "KubeIPSystemd",
-                                         "KubeIPConfig", "KubeIPSimulator", "KubeIPHTTP",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                                         .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "kubeip", dependencies: ["KubeIPCLI"]),
 
         .testTarget(name: "KubeIPCoreTests", dependencies: ["KubeIPCore", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPHTTPTests", dependencies: ["KubeIPHTTP"]),
@@ -62,6 +65,8 @@ let package = Package(
         .testTarget(name: "KubeIPSystemdTests", dependencies: ["KubeIPSystemd", "KubeIPCore"]),
         .testTarget(name: "KubeIPConfigTests", dependencies: ["KubeIPConfig", "KubeIPCore"]),
         .testTarget(name: "KubeIPSimulatorTests", dependencies: ["KubeIPSimulator", "KubeIPCore"]),
+        .testTarget(name: "KubeIPCLITests", dependencies: ["KubeIPCLI", "KubeIPCore", "KubeIPSimulator",
+                                                           .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -47,8 +47,8 @@ public enum EngineEvent: Sendable, Equatable {
         case .lostRace(let addr): "\(addr.ip) (\(addr.id)) was taken by another instance, trying the next"
         case .claimed(let a): "holding \(a.summary)"
         case .waiting(let family, let total, let retryIn, _):
-            "waiting: no free \(family.rawValue) address in pool of \(total), next look in \(Int(retryIn.seconds.rounded()))s"
-        case .transientError(let message, let retryIn): "cloud error, retrying in \(Int(retryIn.seconds.rounded()))s: \(message)"
+            "waiting: no free \(family.rawValue) address in pool of \(total), next look in \(retryIn.shortDescription)"
+        case .transientError(let message, let retryIn): "cloud error, retrying in \(retryIn.shortDescription): \(message)"
         case .verified(let a): "holding \(a.summary)"
         case .lost(let a): "lost \(a.address.ip) (\(a.address.id)): it is no longer on \(a.identity.interfaceID), claiming again"
         case .releasing(let a): "releasing \(a.summary)"

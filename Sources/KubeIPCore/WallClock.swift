@@ -28,6 +28,17 @@ extension Duration {
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 
+    /// A short human form for logs and status lines: `350ms`, `12s`, `1m30s`, `2h5m`.
+    public var shortDescription: String {
+        let total = seconds
+        if total < 1 { return "\(Int((total * 1000).rounded()))ms" }
+        let whole = Int(total.rounded())
+        let (h, m, s) = (whole / 3600, whole % 3600 / 60, whole % 60)
+        if h > 0 { return m > 0 ? "\(h)h\(m)m" : "\(h)h" }
+        if m > 0 { return s > 0 ? "\(m)m\(s)s" : "\(m)m" }
+        return "\(s)s"
+    }
+
     /// Scales the duration by `factor`.
     public func scaled(by factor: Double) -> Duration {
         .nanoseconds(Int64((seconds * factor * 1e9).rounded()))

@@ -29,6 +29,8 @@ public actor SimulatedCloud {
     }
 
     public let region: String
+    private let latency: Duration
+    private let clock: any WallClock
     private var allocations: [String: Allocation] = [:]
     private var order: [String] = []
     private var instances: [String: Instance] = [:]
@@ -37,8 +39,13 @@ public actor SimulatedCloud {
     /// Calls per operation, including failed ones.
     public private(set) var calls: [Operation: Int] = [:]
 
-    public init(region: String = "sim-east-1") {
+    /// - Parameters:
+    ///   - latency: how long each API call takes on `clock` before it acts, so that concurrent
+    ///     claimers overlap between listing and attaching as they do against a real cloud.
+    public init(region: String = "sim-east-1", latency: Duration = .zero, clock: any WallClock = SystemClock()) {
         self.region = region
+        self.latency = latency
+        self.clock = clock
     }
 
     // MARK: Setup
@@ -93,8 +100,8 @@ public actor SimulatedCloud {
 
     /// DescribeAddresses: every address of `family` whose tags match `filter` (all keys must
     /// match one of their values), optionally narrowed to one allocation id.
-    public func describe(family: IPFamily, filter: [String: Set<String>], allocationID: String? = nil) throws -> [PoolAddress] {
-        try enter(.describe)
+    public func describe(family: IPFamily, filter: [String: Set<String>], allocationID: String? = nil) async throws -> [PoolAddress] {
+        try await enter(.describe)
         return order.compactMap { allocations[$0] }.filter { a in
             a.family == family && (allocationID == nil || a.id == allocationID)
                 && filter.allSatisfy { key, values in a.tags[key].map(values.contains) ?? false }
@@ -102,8 +109,8 @@ public actor SimulatedCloud {
     }
 
     /// AssociateAddress with AllowReassociation=false: a compare-and-set on the holder.
-    public func associate(allocationID: String, interfaceID: String) throws {
-        try enter(.associate)
+    public func associate(allocationID: String, interfaceID: String) async throws {
+        try await enter(.associate)
         guard var allocation = allocations[allocationID] else {
             throw KubeIPError(.notFound, "address \(allocationID) does not exist", resource: allocationID)
         }
@@ -126,8 +133,8 @@ public actor SimulatedCloud {
     }
 
     /// DisassociateAddress by association id.
-    public func disassociate(associationID: String) throws {
-        try enter(.disassociate)
+    public func disassociate(associationID: String) async throws {
+        try await enter(.disassociate)
         guard let id = order.first(where: { allocations[$0]?.association?.id == associationID }) else {
             throw KubeIPError(.notFound, "association \(associationID) does not exist", resource: associationID)
         }
@@ -145,7 +152,8 @@ public actor SimulatedCloud {
 
     // MARK: Internals
 
-    private func enter(_ operation: Operation) throws {
+    private func enter(_ operation: Operation) async throws {
+        if latency > .zero { try await clock.sleep(for: latency) }
         calls[operation, default: 0] += 1
         if var queue = faults[operation], !queue.isEmpty {
             let error = queue.removeFirst()

@@ -1,0 +1,148 @@
+import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Writes log lines to stderr, as text or one JSON object per line.
+///
+/// Under systemd (`JOURNAL_STREAM` set) text lines carry a `<N>` syslog priority prefix
+/// instead of a timestamp, so `journalctl -p warning -u kubeip` filters by level and times
+/// are not printed twice.
+public struct ConsoleLogHandler: LogHandler {
+    /// Output format.
+    public enum Format: Sendable { case text, json }
+
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    private let label: String
+    private let format: Format
+    private let journal: Bool
+    private let sink: @Sendable (String) -> Void
+
+    public init(label: String, level: Logger.Level, format: Format, journal: Bool = false,
+                sink: @escaping @Sendable (String) -> Void = ConsoleLogHandler.standardError) {
+        self.label = label
+        self.logLevel = level
+        self.format = format
+        self.journal = journal
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let message = "\(event.message)"
+        switch format {
+        case .json:
+            var fields: [(String, String)] = [
+                ("time", Self.timestamp(Date())), ("level", event.level.rawValue), ("logger", label), ("msg", message),
+            ]
+            for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
+            sink("{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}\n")
+        case .text:
+            let extras = merged.keys.sorted().map { "\($0)=\(Self.quoteIfNeeded("\(merged[$0]!)"))" }
+            let body = ([message] + extras).joined(separator: " ")
+            if journal {
+                sink("<\(Self.syslogPriority(event.level))>\(body)\n")
+            } else {
+                let level = event.level.rawValue
+                sink("\(Self.timestamp(Date())) \(level)\(String(repeating: " ", count: max(1, 8 - level.count)))\(body)\n")
+            }
+        }
+    }
+
+    /// Writes to file descriptor 2 in one call, so concurrent lines do not interleave.
+    public static let standardError: @Sendable (String) -> Void = { line in
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+
+    static func syslogPriority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
+
+    static func quoteIfNeeded(_ value: String) -> String {
+        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? jsonString(value) : value
+    }
+
+    /// A JSON string literal with the mandatory escapes.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// RFC 3339 UTC timestamp with milliseconds, computed without a calendar library.
+    static func timestamp(_ date: Date) -> String {
+        let interval = date.timeIntervalSince1970
+        let totalMillis = Int64((interval * 1000).rounded(.down))
+        let millis = Int(((totalMillis % 1000) + 1000) % 1000)
+        var seconds = (totalMillis - Int64(millis)) / 1000
+        let days = Int(floorDiv(seconds, 86_400))
+        seconds -= Int64(days) * 86_400
+        let (y, m, d) = civilFromDays(days)
+        func pad(_ n: Int, _ w: Int = 2) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        let h = Int(seconds / 3600), mi = Int(seconds % 3600 / 60), s = Int(seconds % 60)
+        return "\(pad(y, 4))-\(pad(m))-\(pad(d))T\(pad(h)):\(pad(mi)):\(pad(s)).\(pad(millis, 3))Z"
+    }
+
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+
+    /// Howard Hinnant's days-to-civil algorithm.
+    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import KubeIPAWS
+import KubeIPConfig
+import KubeIPCore
+import KubeIPHTTP
+import KubeIPSimulator
+import Logging
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The outside world a command needs, injected: environment, HTTP, time, randomness.
+/// ``production()`` builds the real parts; tests pass their own.
+public struct Runtime: Sendable {
+    public var environment: [String: String]
+    public var http: any HTTPClient
+    public var clock: any WallClock
+    public var random: any RandomSource
+
+    public init(environment: [String: String], http: any HTTPClient, clock: any WallClock = SystemClock(),
+                random: any RandomSource = SystemRandom()) {
+        self.environment = environment
+        self.http = http
+        self.clock = clock
+        self.random = random
+    }
+
+    /// The process environment, libcurl, the system clock and the system's randomness.
+    public static func production() -> Runtime {
+        Runtime(environment: ProcessInfo.processInfo.environment, http: CurlHTTPClient())
+    }
+
+    /// `$STATE_DIRECTORY` (systemd's StateDirectory=), else /var/lib/kubeip.
+    public var stateDirectory: String { firstPath(environment["STATE_DIRECTORY"]) ?? "/var/lib/kubeip" }
+
+    /// `$RUNTIME_DIRECTORY` (systemd's RuntimeDirectory=), else /run/kubeip.
+    public var runtimeDirectory: String { firstPath(environment["RUNTIME_DIRECTORY"]) ?? "/run/kubeip" }
+
+    private func firstPath(_ value: String?) -> String? {
+        // systemd passes a colon-separated list when a unit names several directories.
+        value.flatMap { $0.split(separator: ":").first.map(String.init) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Loads and validates the settings; on error prints it and exits 78 (EX_CONFIG).
+    public func settings(flags: [String: String]) throws -> Settings {
+        do {
+            return try SettingsLoader.load(flags: flags, environment: environment)
+        } catch let error as KubeIPError {
+            Self.printError(error)
+            throw ExitCode(error.exitCode)
+        }
+    }
+
+    /// Installs the log handler the settings ask for and returns the root logger.
+    public func bootstrapLogging(_ settings: Settings) -> Logger {
+        let level = Logger.Level(rawValue: settings.logLevel.rawValue) ?? .info
+        let format: ConsoleLogHandler.Format = settings.json ? .json : .text
+        let journal = environment["JOURNAL_STREAM"] != nil
+        LoggingBootstrap.once {
+            LoggingSystem.bootstrap { label in
+                ConsoleLogHandler(label: label, level: level, format: format, journal: journal)
+            }
+        }
+        return Logger(label: "kubeip")
+    }
+
+    /// Builds the cloud adapter the settings select, detecting the cloud when unset.
+    public func cloud(for settings: Settings, logger: Logger) async throws -> CloudAdapter {
+        let choice: CloudChoice
+        if let chosen = settings.cloud {
+            choice = chosen
+        } else {
+            choice = try await CloudDetector(http: http, environment: environment).detect()
+            logger.info("detected cloud", metadata: ["cloud": "\(choice.rawValue)"])
+        }
+        switch choice {
+        case .aws:
+            return try AWSCloud.make(filter: settings.filter, region: settings.region, environment: environment,
+                                     http: http, clock: clock, random: random, logger: logger)
+        case .gcp:
+            throw KubeIPError.invalid("cloud", "gcp is not available in this release yet; use cloud: aws or simulated")
+        case .simulated:
+            return await SimulatedCloud.standard()
+        }
+    }
+
+    /// Prints an error to stderr as `kubeip: <description>`.
+    public static func printError(_ error: any Error) {
+        ConsoleLogHandler.standardError("kubeip: \(error)\n")
+    }
+}
+
+/// Runs the logging bootstrap at most once per process (swift-log forbids a second one).
+enum LoggingBootstrap {
+    private static let done = Mutex(false)
+    static func once(_ body: () -> Void) {
+        let first = done.withLock { value -> Bool in
+            defer { value = true }
+            return !value
+        }
+        if first { body() }
+    }
+}
+
+import Synchronization
+
+extension SimulatedCloud {
+    /// The process-wide simulated cloud behind `cloud: simulated`: one instance and a pool
+    /// of four addresses, for trying kubeip without a cloud (`kubeip check --cloud simulated`).
+    static func standard() async -> CloudAdapter {
+        let cloud = SimulatedCloud(region: "sim-east-1")
+        let me = await cloud.launchInstance("i-simulated")
+        for i in 0..<4 { await cloud.allocateAddress("198.51.100.\(10 + i)", tags: ["kubeip": "reserved"]) }
+        return cloud.adapter(for: me.instanceID)
+    }
+}

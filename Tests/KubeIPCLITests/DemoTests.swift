@@ -1,0 +1,26 @@
+@testable import KubeIPCLI
+import Synchronization
+import Testing
+
+@Suite struct DemoTests {
+    final class Lines: Sendable {
+        let lines = Mutex<[String]>([])
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
+    @Test func demoTellsTheWholeStoryAndEndsConsistent() async throws {
+        let output = Lines()
+        let final = try await Demo(retryInterval: .milliseconds(50), write: { output.append($0) }).run()
+        // Four addresses, six instances: four holders, each with a distinct address.
+        #expect(final.count == 4)
+        #expect(Set(final.values).count == 4)
+        let text = output.all.joined(separator: "\n")
+        #expect(text.contains("holding 198.51.100."))
+        #expect(text.contains("waiting: no free ipv4 address in pool of 4"))
+        #expect(text.contains("attach calls during the restart: 0"))
+        #expect(text.contains("released 198.51.100."))
+        #expect(text.contains("lost 198.51.100."))
+        #expect(!text.contains("203.0.113.50  held"))
+    }
+}
