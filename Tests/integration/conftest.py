@@ -69,7 +69,7 @@ def _make_kubeip(binary: Path, c: Cloud, workdir: Path) -> Iterator[KubeIP]:
     k = KubeIP(binary, c.proxy.url, workdir)
     yield k
     k.close()
-    leaks = {d.instance.id: d.leaked() for d in k.daemons if d.leaked()}
+    leaks = k.leaks()
     if leaks:
         pytest.fail(f"secrets in daemon logs: {leaks}", pytrace=False)
 

@@ -176,7 +176,7 @@ class ProxyCall:
     path: str
     action: str
     params: dict[str, str]
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     status: int
     error_code: str | None
     at: float = field(default_factory=time.monotonic)
@@ -197,7 +197,7 @@ class RecordingProxy:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
         self._httpd.daemon_threads = True
         self._httpd.proxy = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="ec2-proxy", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="ec2-proxy", daemon=True)
         self._thread.start()
 
     @property
@@ -273,8 +273,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         finally:
             conn.close()
         m = re.search(rb"<Code>([^<]+)</Code>", data) if status >= 400 else None
+        headers = {k.lower(): v for k, v in self.headers.items()}
         proxy._record(ProxyCall(self.command, self.path, params.get("Action", ""), params,
-                                dict(self.headers.items()), status, m.group(1).decode() if m else None))
+                                headers, status, m.group(1).decode() if m else None))
         self.send_response(status)
         for k, v in rheaders:
             if k.lower() not in _HOP_BY_HOP and k.lower() not in ("server", "date"):
@@ -484,6 +485,19 @@ class Result:
     returncode: int
     stdout: str
     stderr: str
+    env: dict[str, str] = field(repr=False)
+
+    def leaked(self, extra: Iterable[str] = ()) -> list[str]:
+        values = [self.env.get("AWS_SECRET_ACCESS_KEY", ""), self.env.get("AWS_SESSION_TOKEN", ""), *extra]
+        return leaks(self.stdout + self.stderr, values)
+
+
+def leaks(text: str, values: Iterable[str]) -> list[str]:
+    """Which of `values` (and any SigV4 signature) appear in `text`, redacted for the report."""
+    found = [f"secret value {v[:6]}..." for v in values if v and v in text]
+    if "Signature=" in text:
+        found.append("Signature=")
+    return found
 
 
 class KubeIP:
@@ -494,6 +508,7 @@ class KubeIP:
         self.ec2_endpoint = ec2_endpoint
         self.workdir = workdir
         self.daemons: list[Daemon] = []
+        self.results: list[Result] = []
         self._n = 0
 
     def _dirs(self, name: str) -> Path:
@@ -550,11 +565,19 @@ class KubeIP:
                                  f"stdout:\n{out.decode(errors='replace')}\nstderr:\n{err.decode(errors='replace')}")
         finally:
             reap(proc)
-        return Result(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+        result = Result(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"), e)
+        self.results.append(result)
+        return result
 
     def close(self) -> None:
         for d in self.daemons:
             d.close()
+
+    def leaks(self) -> dict[str, list[str]]:
+        """Secrets found in the output of every process this helper started."""
+        out = {f"daemon {i}": d.leaked() for i, d in enumerate(self.daemons)}
+        out.update({f"one-shot #{i}": r.leaked() for i, r in enumerate(self.results)})
+        return {k: v for k, v in out.items() if v}
 
 
 class Daemon:
@@ -685,11 +708,7 @@ class Daemon:
         return [s for s in out if s]
 
     def leaked(self) -> list[str]:
-        text = self.logs + self.stdout
-        found = [f"secret value {s[:6]}..." for s in self.secrets() if s in text]
-        if "Signature=" in text:
-            found.append("Signature=")
-        return found
+        return leaks(self.logs + self.stdout, self.secrets())
 
     def close(self) -> None:
         if self.proc is not None:

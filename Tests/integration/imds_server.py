@@ -166,7 +166,7 @@ class IMDSServer:
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> "IMDSServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"imds-{self.port}", daemon=True)
         self._thread.start()
         return self
@@ -277,7 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, status: int, body: str = "", extra: dict[str, str] | None = None) -> None:
         data = body.encode()
         # record first: the client may look at the log as soon as it has the answer
-        self.imds._record(RecordedRequest(self.command, self.path, dict(self.headers.items()), status))
+        self.imds._record(RecordedRequest(self.command, self.path,
+                                          {k.lower(): v for k, v in self.headers.items()}, status))
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
