@@ -94,7 +94,7 @@ struct CheckCommand: AsyncParsableCommand {
         let width = report.settings.map(\.key.count).max() ?? 0
         for setting in report.settings {
             let padding = String(repeating: " ", count: width - setting.key.count)
-            print("  \(setting.key)\(padding)  \(setting.value ?? "(unset)")  [\(setting.origin)]")
+            print("  \(setting.key)\(padding)  \(setting.value.flatMap { $0.isEmpty ? nil : $0 } ?? "(unset)")  [\(setting.origin)]")
         }
         let id = report.identity
         print("")

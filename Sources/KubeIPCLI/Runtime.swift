@@ -46,10 +46,22 @@ public struct Runtime: Sendable {
     /// Loads and validates the settings; on error prints it and exits 78 (EX_CONFIG).
     public func settings(flags: [String: String]) throws -> Settings {
         do {
-            return try SettingsLoader.load(flags: flags, environment: environment)
+            let settings = try SettingsLoader.load(flags: flags, environment: environment)
+            try Self.validateFilter(settings)
+            return settings
         } catch let error as KubeIPError {
             Self.printError(error)
             throw ExitCode(error.exitCode)
+        }
+    }
+
+    /// Checks the filter's syntax locally, before any metadata or cloud call: against the
+    /// chosen cloud's syntax, or, when the cloud is to be detected, against every cloud kubeip
+    /// supports (a filter no cloud accepts is wrong wherever this machine runs).
+    static func validateFilter(_ settings: Settings) throws {
+        switch settings.cloud {
+        case .aws, nil: _ = try EC2Filter.parse(settings.filter)
+        case .gcp, .simulated: break
         }
     }
 
