@@ -37,6 +37,10 @@ let package = Package(
                 dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPCrypto",
                                .product(name: "Logging", package: "swift-log")]),
 
+        .target(name: "KubeIPGCP",
+                dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPCrypto",
+                               .product(name: "Logging", package: "swift-log")]),
+
         // Host integration: sd_notify, file lock, state directory.
         .target(name: "KubeIPSystemd",
                 dependencies: ["KubeIPCore", "CSystemd",
@@ -46,11 +50,11 @@ let package = Package(
         .target(name: "KubeIPConfig", dependencies: ["KubeIPCore", "CYAML"]),
 
         // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
-        .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore"]),
+        .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
 
         // Commands and wiring: builds production parts from settings and runs the engine.
         .target(name: "KubeIPCLI",
-                dependencies: ["KubeIPCore", "KubeIPAWS", "KubeIPSystemd",
+                dependencies: ["KubeIPCore", "KubeIPAWS", "KubeIPGCP", "KubeIPSystemd",
                                "KubeIPConfig", "KubeIPSimulator", "KubeIPHTTP",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")]),
@@ -62,6 +66,7 @@ let package = Package(
         .testTarget(name: "KubeIPHTTPTests", dependencies: ["KubeIPHTTP"]),
         .testTarget(name: "KubeIPCryptoTests", dependencies: ["KubeIPCrypto"]),
         .testTarget(name: "KubeIPAWSTests", dependencies: ["KubeIPAWS", "KubeIPCore", "KubeIPHTTP", "KubeIPSimulator"]),
+        .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPSystemdTests", dependencies: ["KubeIPSystemd", "KubeIPCore"]),
         .testTarget(name: "KubeIPConfigTests", dependencies: ["KubeIPConfig", "KubeIPCore"]),
         .testTarget(name: "KubeIPSimulatorTests", dependencies: ["KubeIPSimulator", "KubeIPCore"]),

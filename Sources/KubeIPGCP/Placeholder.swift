@@ -1,0 +1,1 @@
+// KubeIPGCP: the Google Cloud adapter.
