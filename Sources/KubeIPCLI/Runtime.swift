@@ -4,6 +4,7 @@ import KubeIPConfig
 import KubeIPCore
 import KubeIPHTTP
 import KubeIPSimulator
+import KubeIPSystemd
 import Logging
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -87,6 +88,8 @@ public struct Runtime: Sendable {
             choice = try await CloudDetector(http: http, environment: environment).detect()
             logger.info("detected cloud", metadata: ["cloud": "\(choice.rawValue)"])
         }
+        // Secret files may come from systemd's LoadCredential= and must not be world-readable.
+        let environment = try SecretFiles.resolve(environment)
         switch choice {
         case .aws:
             return try AWSCloud.make(filter: settings.filter, region: settings.region, environment: environment,
