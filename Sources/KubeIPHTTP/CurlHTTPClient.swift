@@ -17,7 +17,8 @@ import Synchronization
 ///   refused (``HTTPTransportError``) rather than sent.
 /// - ``HTTPRequest/timeout`` bounds the whole exchange; connecting is bounded by the smaller of
 ///   that and ``connectTimeoutCap``.
-/// - TLS peers and host names are always verified. Only `http` and `https` are spoken.
+/// - TLS peers and host names are always verified. Only `http` and `https` URLs are accepted
+///   (other schemes throw ``HTTPTransportError`` before any connection).
 ///   Proxy environment variables (`https_proxy`, `no_proxy`, …) are honoured as libcurl does.
 /// - Redirects are not followed unless ``followRedirects`` is set: a 3xx is a response like any
 ///   other. When several responses arrive (a `1xx` interim, or followed redirects) the headers
@@ -100,6 +101,10 @@ private enum CurlTransfer {
             HTTPTransportError(url: request.url, reason: redact(reason, url: request.url), isTimeout: timeout)
         }
 
+        let scheme = request.url.prefix(while: { $0 != ":" }).lowercased()
+        guard scheme == "http" || scheme == "https", request.url.dropFirst(scheme.count).hasPrefix("://") else {
+            throw failure("only http:// and https:// URLs are supported")
+        }
         guard curlGlobalInit == CURLE_OK else { throw failure("libcurl could not be initialised") }
         guard let handle = curl_easy_init() else { throw failure("libcurl could not allocate a handle") }
         defer { curl_easy_cleanup(handle) }
@@ -115,7 +120,9 @@ private enum CurlTransfer {
             let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
             list = curl_slist_append(list, line)
         }
-        list = curl_slist_append(list, "Expect:")
+        if request.header("Expect") == nil {
+            list = curl_slist_append(list, "Expect:")
+        }
         if request.header("Content-Type") == nil {
             list = curl_slist_append(list, "Content-Type:")
         }
@@ -134,8 +141,6 @@ private enum CurlTransfer {
 
         var setup: [CURLcode] = [
             kubeip_curl_setopt_string(handle, CURLOPT_URL, request.url),
-            kubeip_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"),
-            kubeip_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),
             kubeip_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1),
             kubeip_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1),
             kubeip_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2),
@@ -153,6 +158,11 @@ private enum CurlTransfer {
             kubeip_curl_setopt_xferinfo_function(handle, checkCancel),
             kubeip_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, statePointer),
         ]
+        // Defence in depth (the scheme was checked above); libcurl before 7.85 lacks these options.
+        for option in [CURLOPT_PROTOCOLS_STR, CURLOPT_REDIR_PROTOCOLS_STR] {
+            let code = kubeip_curl_setopt_string(handle, option, "http,https")
+            if code != CURLE_UNKNOWN_OPTION { setup.append(code) }
+        }
         if let ca = configuration.caBundlePath {
             setup.append(kubeip_curl_setopt_string(handle, CURLOPT_CAINFO, ca))
         }
