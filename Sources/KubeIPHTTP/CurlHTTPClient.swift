@@ -237,47 +237,60 @@ private enum CurlTransfer {
 
 // MARK: libcurl callbacks (C function pointers, no captures)
 
-private let receiveBody: kubeip_curl_write_callback = { data, size, count, context in
+extension TransferState {
+    /// Appends body bytes; false (abort) past the size limit.
+    func appendBody(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard body.count + bytes.count <= limit else {
+            tooLarge = true
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    /// Takes one header line as libcurl delivers it (status line, header, continuation or blank).
+    func addHeaderLine(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var line = String(decoding: bytes, as: UTF8.self)
+        while line.last == "\n" || line.last == "\r" || line.last == "\r\n" { line.removeLast() }
+        if line.hasPrefix("HTTP/") {
+            // A new response begins (interim 1xx, redirect, proxy CONNECT): keep only the last one's headers.
+            headers.removeAll()
+        } else if let first = line.first, first == " " || first == "\t" {
+            // Obsolete line folding: continues the previous header's value.
+            if !headers.isEmpty {
+                headers[headers.count - 1].value += " " + line.drop(while: { $0 == " " || $0 == "\t" })
+            }
+        } else if let colon = line.firstIndex(of: ":") {
+            var value = String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
+            while value.last == " " || value.last == "\t" { value.removeLast() }
+            headers.append(HTTPHeader(String(line[..<colon]), value))
+        }
+    }
+}
+
+/// Hands a write or header callback's bytes to `handle`; returns what libcurl expects
+/// (the byte count to continue, anything else to abort).
+private func deliver(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?,
+                     _ handle: (TransferState, UnsafeBufferPointer<UInt8>) -> Bool) -> Int {
     guard let context else { return 0 }
-    let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
     guard length > 0, let data else { return length }
-    if state.body.count + length > state.limit {
-        state.tooLarge = true
-        return 0  // aborts the transfer with CURLE_WRITE_ERROR
+    let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
+    let accepted = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        handle(state, UnsafeBufferPointer(start: $0, count: length))
     }
-    data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-        state.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
-    }
-    return length
+    return accepted ? length : 0  // 0 aborts the transfer with CURLE_WRITE_ERROR
+}
+
+private let receiveBody: kubeip_curl_write_callback = { data, size, count, context in
+    deliver(data, size, count, context) { state, bytes in state.appendBody(bytes) }
 }
 
 private let receiveHeader: kubeip_curl_write_callback = { data, size, count, context in
-    guard let context else { return 0 }
-    let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
-    let length = size * count
-    guard length > 0, let data else { return length }
-    var line = data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-        String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+    deliver(data, size, count, context) { state, bytes in
+        state.addHeaderLine(bytes)
+        return true
     }
-    while line.last == "\n" || line.last == "\r" || line.last == "\r\n" { line.removeLast() }
-    if line.hasPrefix("HTTP/") {
-        // A new response begins (interim 1xx, redirect, proxy CONNECT): keep only the last one's headers.
-        state.headers.removeAll()
-    } else if let first = line.first, first == " " || first == "\t" {
-        // Obsolete line folding: continues the previous header's value.
-        if !state.headers.isEmpty {
-            let continuation = line.drop(while: { $0 == " " || $0 == "\t" })
-            state.headers[state.headers.count - 1].value += " " + continuation
-        }
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = String(line[..<colon])
-        let value = line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
-        var trimmed = String(value)
-        while trimmed.last == " " || trimmed.last == "\t" { trimmed.removeLast() }
-        state.headers.append(HTTPHeader(name, trimmed))
-    }
-    return length
 }
 
 private let checkCancel: kubeip_curl_xferinfo_callback = { context, _, _, _, _ in
