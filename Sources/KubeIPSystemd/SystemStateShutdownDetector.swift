@@ -89,6 +89,7 @@ public struct SystemdBusError: Error, Sendable, CustomStringConvertible {
     /// The D-Bus error name (e.g. `org.freedesktop.DBus.Error.AccessDenied`), when the peer sent one.
     public var name: String?
 
+    /// `<step>: <errno text> (<D-Bus error name>)`.
     public var description: String {
         "\(step): \(String(cString: strerror(-code)))" + (name.map { " (\($0))" } ?? "")
     }
