@@ -17,7 +17,8 @@ import Synchronization
 ///   refused (``HTTPTransportError``) rather than sent.
 /// - ``HTTPRequest/timeout`` bounds the whole exchange; connecting is bounded by the smaller of
 ///   that and ``connectTimeoutCap``.
-/// - TLS peers and host names are always verified. Only `http` and `https` are spoken.
+/// - TLS peers and host names are always verified. Only `http` and `https` URLs are accepted
+///   (other schemes throw ``HTTPTransportError`` before any connection).
 ///   Proxy environment variables (`https_proxy`, `no_proxy`, …) are honoured as libcurl does.
 /// - Redirects are not followed unless ``followRedirects`` is set: a 3xx is a response like any
 ///   other. When several responses arrive (a `1xx` interim, or followed redirects) the headers
@@ -100,6 +101,10 @@ private enum CurlTransfer {
             HTTPTransportError(url: request.url, reason: redact(reason, url: request.url), isTimeout: timeout)
         }
 
+        let scheme = request.url.prefix(while: { $0 != ":" }).lowercased()
+        guard scheme == "http" || scheme == "https", request.url.dropFirst(scheme.count).hasPrefix("://") else {
+            throw failure("only http:// and https:// URLs are supported")
+        }
         guard curlGlobalInit == CURLE_OK else { throw failure("libcurl could not be initialised") }
         guard let handle = curl_easy_init() else { throw failure("libcurl could not allocate a handle") }
         defer { curl_easy_cleanup(handle) }
@@ -115,7 +120,9 @@ private enum CurlTransfer {
             let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
             list = curl_slist_append(list, line)
         }
-        list = curl_slist_append(list, "Expect:")
+        if request.header("Expect") == nil {
+            list = curl_slist_append(list, "Expect:")
+        }
         if request.header("Content-Type") == nil {
             list = curl_slist_append(list, "Content-Type:")
         }
@@ -134,8 +141,6 @@ private enum CurlTransfer {
 
         var setup: [CURLcode] = [
             kubeip_curl_setopt_string(handle, CURLOPT_URL, request.url),
-            kubeip_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"),
-            kubeip_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),
             kubeip_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1),
             kubeip_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1),
             kubeip_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2),
@@ -153,6 +158,11 @@ private enum CurlTransfer {
             kubeip_curl_setopt_xferinfo_function(handle, checkCancel),
             kubeip_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, statePointer),
         ]
+        // Defence in depth (the scheme was checked above); libcurl before 7.85 lacks these options.
+        for option in [CURLOPT_PROTOCOLS_STR, CURLOPT_REDIR_PROTOCOLS_STR] {
+            let code = kubeip_curl_setopt_string(handle, option, "http,https")
+            if code != CURLE_UNKNOWN_OPTION { setup.append(code) }
+        }
         if let ca = configuration.caBundlePath {
             setup.append(kubeip_curl_setopt_string(handle, CURLOPT_CAINFO, ca))
         }
@@ -227,47 +237,60 @@ private enum CurlTransfer {
 
 // MARK: libcurl callbacks (C function pointers, no captures)
 
-private let receiveBody: kubeip_curl_write_callback = { data, size, count, context in
+extension TransferState {
+    /// Appends body bytes; false (abort) past the size limit.
+    func appendBody(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard body.count + bytes.count <= limit else {
+            tooLarge = true
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    /// Takes one header line as libcurl delivers it (status line, header, continuation or blank).
+    func addHeaderLine(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var line = String(decoding: bytes, as: UTF8.self)
+        while line.last == "\n" || line.last == "\r" || line.last == "\r\n" { line.removeLast() }
+        if line.hasPrefix("HTTP/") {
+            // A new response begins (interim 1xx, redirect, proxy CONNECT): keep only the last one's headers.
+            headers.removeAll()
+        } else if let first = line.first, first == " " || first == "\t" {
+            // Obsolete line folding: continues the previous header's value.
+            if !headers.isEmpty {
+                headers[headers.count - 1].value += " " + line.drop(while: { $0 == " " || $0 == "\t" })
+            }
+        } else if let colon = line.firstIndex(of: ":") {
+            var value = String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
+            while value.last == " " || value.last == "\t" { value.removeLast() }
+            headers.append(HTTPHeader(String(line[..<colon]), value))
+        }
+    }
+}
+
+/// Hands a write or header callback's bytes to `handle`; returns what libcurl expects
+/// (the byte count to continue, anything else to abort).
+private func deliver(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?,
+                     _ handle: (TransferState, UnsafeBufferPointer<UInt8>) -> Bool) -> Int {
     guard let context else { return 0 }
-    let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
     guard length > 0, let data else { return length }
-    if state.body.count + length > state.limit {
-        state.tooLarge = true
-        return 0  // aborts the transfer with CURLE_WRITE_ERROR
+    let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
+    let accepted = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        handle(state, UnsafeBufferPointer(start: $0, count: length))
     }
-    data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-        state.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
-    }
-    return length
+    return accepted ? length : 0  // 0 aborts the transfer with CURLE_WRITE_ERROR
+}
+
+private let receiveBody: kubeip_curl_write_callback = { data, size, count, context in
+    deliver(data, size, count, context) { state, bytes in state.appendBody(bytes) }
 }
 
 private let receiveHeader: kubeip_curl_write_callback = { data, size, count, context in
-    guard let context else { return 0 }
-    let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
-    let length = size * count
-    guard length > 0, let data else { return length }
-    var line = data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-        String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+    deliver(data, size, count, context) { state, bytes in
+        state.addHeaderLine(bytes)
+        return true
     }
-    while line.last == "\n" || line.last == "\r" || line.last == "\r\n" { line.removeLast() }
-    if line.hasPrefix("HTTP/") {
-        // A new response begins (interim 1xx, redirect, proxy CONNECT): keep only the last one's headers.
-        state.headers.removeAll()
-    } else if let first = line.first, first == " " || first == "\t" {
-        // Obsolete line folding: continues the previous header's value.
-        if !state.headers.isEmpty {
-            let continuation = line.drop(while: { $0 == " " || $0 == "\t" })
-            state.headers[state.headers.count - 1].value += " " + continuation
-        }
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = String(line[..<colon])
-        let value = line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
-        var trimmed = String(value)
-        while trimmed.last == " " || trimmed.last == "\t" { trimmed.removeLast() }
-        state.headers.append(HTTPHeader(name, trimmed))
-    }
-    return length
 }
 
 private let checkCancel: kubeip_curl_xferinfo_callback = { context, _, _, _, _ in

@@ -42,11 +42,22 @@ public struct SystemStateShutdownDetector: ShutdownDetector {
     }
 
     /// The production detector: asks systemd (PID 1) over sd-bus, each look on a fresh connection
-    /// made off the cooperative thread pool, with a 5 s call timeout.
+    /// made off the cooperative thread pool, with a 5 s call timeout. As root it uses systemd's
+    /// private socket when present, otherwise the system bus (`DBUS_SYSTEM_BUS_ADDRESS` is honoured).
     public static func systemBus(logger: Logger? = nil) -> SystemStateShutdownDetector {
+        detector(endpoint: .automatic, logger: logger)
+    }
+
+    /// A detector asking the systemd manager reachable through the D-Bus message bus at `address`
+    /// (e.g. `unix:path=/run/dbus/system_bus_socket`); for tests and unusual setups.
+    public static func messageBus(address: String, logger: Logger? = nil) -> SystemStateShutdownDetector {
+        detector(endpoint: .messageBus(address), logger: logger)
+    }
+
+    private static func detector(endpoint: SystemdManagerBus.Endpoint, logger: Logger?) -> SystemStateShutdownDetector {
         SystemStateShutdownDetector(
-            systemState: { try await SystemdManagerBus.run { try $0.systemState() } },
-            shutdownJobQueued: { try await SystemdManagerBus.run { try $0.hasShutdownJob() } },
+            systemState: { try await SystemdManagerBus.run(endpoint) { try $0.systemState() } },
+            shutdownJobQueued: { try await SystemdManagerBus.run(endpoint) { try $0.hasShutdownJob() } },
             logger: logger)
     }
 
@@ -78,6 +89,7 @@ public struct SystemdBusError: Error, Sendable, CustomStringConvertible {
     /// The D-Bus error name (e.g. `org.freedesktop.DBus.Error.AccessDenied`), when the peer sent one.
     public var name: String?
 
+    /// `<step>: <errno text> (<D-Bus error name>)`.
     public var description: String {
         "\(step): \(String(cString: strerror(-code)))" + (name.map { " (\($0))" } ?? "")
     }
@@ -94,21 +106,47 @@ private final class SystemdManagerBus {
 
     private let bus: OpaquePointer
 
+    /// Where to reach the manager.
+    enum Endpoint: Sendable {
+        /// systemd's private socket when root, else the system bus.
+        case automatic
+        /// A D-Bus message bus at this address.
+        case messageBus(String)
+    }
+
     /// Runs `body` on a new connection, on a Dispatch queue (sd-bus calls block).
-    static func run<T: Sendable>(_ body: @escaping @Sendable (SystemdManagerBus) throws -> T) async throws -> T {
+    static func run<T: Sendable>(_ endpoint: Endpoint,
+                                 _ body: @escaping @Sendable (SystemdManagerBus) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try body(SystemdManagerBus()) })
+                continuation.resume(with: Result { try body(SystemdManagerBus(endpoint)) })
             }
         }
     }
 
-    private init() throws {
-        bus = try Self.connectPrivate() ?? Self.connectSystem()
+    private init(_ endpoint: Endpoint) throws {
+        switch endpoint {
+        case .automatic: bus = try Self.connectPrivate() ?? Self.connectSystem()
+        case .messageBus(let address): bus = try Self.connect(address: address)
+        }
         _ = sd_bus_set_method_call_timeout(bus, 5_000_000)
     }
 
     deinit { sd_bus_flush_close_unref(bus) }
+
+    private static func connect(address: String) throws -> OpaquePointer {
+        var bus: OpaquePointer?
+        var result = sd_bus_new(&bus)
+        guard result >= 0, let bus else { throw SystemdBusError(step: "cannot create a bus connection", code: result) }
+        result = sd_bus_set_address(bus, address)
+        if result >= 0 { result = sd_bus_set_bus_client(bus, 1) }
+        if result >= 0 { result = sd_bus_start(bus) }
+        guard result >= 0 else {
+            sd_bus_flush_close_unref(bus)
+            throw SystemdBusError(step: "cannot connect to the bus at \(address)", code: result)
+        }
+        return bus
+    }
 
     /// systemd's own socket: root only, and alive even when the D-Bus broker has stopped.
     private static func connectPrivate() -> OpaquePointer? {

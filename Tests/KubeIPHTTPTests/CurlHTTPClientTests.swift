@@ -135,10 +135,14 @@ import Testing
         #expect(error?.description.contains("s3cr3t") == false)
     }
 
-    @Test func unsupportedSchemeIsATransportError() async throws {
-        await #expect(throws: HTTPTransportError.self) {
-            _ = try await client.send(HTTPRequest(url: "file:///etc/passwd"))
-        }
+    @Test(arguments: ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/", "127.0.0.1/echo", "http:/x"])
+    func unsupportedSchemeIsATransportError(url: String) async throws {
+        await #expect(throws: HTTPTransportError.self) { _ = try await client.send(HTTPRequest(url: url)) }
+    }
+
+    @Test func schemeIsCaseInsensitive() async throws {
+        let response = try await client.send(HTTPRequest(url: "HTTP://127.0.0.1:\(server.port)/status/204"))
+        #expect(response.status == 204)
     }
 
     @Test func oversizedResponseIsATransportError() async throws {
@@ -150,10 +154,27 @@ import Testing
         #expect(error?.reason.contains("1000") == true)
     }
 
-    @Test func cancellationAbortsTheTransfer() async throws {
+    @Test func cancelledBeforeSendingThrowsCancellation() async throws {
         let task = Task { try await client.send(HTTPRequest(url: server.base + "/hang", timeout: .seconds(60))) }
         task.cancel()
         await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+
+    @Test func cancellationAbortsATransferInFlight() async throws {
+        let id = UUID().uuidString
+        let task = Task { try await client.send(HTTPRequest(url: server.base + "/hang/\(id)", timeout: .seconds(60))) }
+        // Wait (by asking the server, not by timing) until the request has arrived.
+        while try await client.send(HTTPRequest(url: server.base + "/seen/\(id)")).status != 200 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+
+    @Test func explicitExpectHeaderIsKept() async throws {
+        let (_, seen) = try await echo(HTTPRequest(method: "POST", url: server.base + "/echo",
+                                                   headers: [HTTPHeader("Expect", "")], body: [1, 2, 3]))
+        #expect(seen.bodyBytes == [1, 2, 3])
     }
 
     @Test func concurrentRequests() async throws {

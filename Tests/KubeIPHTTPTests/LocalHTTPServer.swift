@@ -5,7 +5,8 @@ import Foundation
 /// Routes:
 /// - `/echo…` (any method): 200 with a JSON body describing the request (method, path, headers, hex body).
 /// - `/status/<n>`: status n, body `status n`.
-/// - `/hang`: reads the request and never answers.
+/// - `/hang`: reads the request and never answers; `/hang/<id>` also records `<id>`.
+/// - `/seen/<id>`: 200 once a `/hang/<id>` request has arrived, else 404.
 /// - `/interim`: a `100 Continue` carrying `X-Interim`, then 200 carrying `X-Final`.
 /// - `/redirect`: 302 to `/echo/redirected`, carrying `X-First`.
 /// - `/bytes/<n>`: 200 with n bytes of `x`.
@@ -45,6 +46,8 @@ final class LocalHTTPServer: Sendable {
     private static let script = #"""
 import http.server, json, os, sys, threading, time
 
+seen = set()
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -66,7 +69,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path.startswith("/status/"):
             code = int(path.split("/")[2].split("?")[0])
             self.reply(code, ("status %d" % code).encode())
+        elif path.startswith("/seen/"):
+            self.reply(200 if path.split("/")[2] in seen else 404, b"")
         elif path.startswith("/hang"):
+            parts = path.split("?")[0].split("/")
+            if len(parts) > 2:
+                seen.add(parts[2])
             time.sleep(120)
         elif path.startswith("/interim"):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n")

@@ -21,7 +21,7 @@ final class RecordingLogHandler: LogHandler, Sendable {
     }
 
     func log(event: LogEvent) {
-        messages.withLock { $0.append((event.level, event.message.description)) }
+        messages.withLock { $0.append((event.level, "\(event.message) \(event.metadata ?? [:])")) }
     }
 
     var warnings: [String] { messages.withLock { $0.filter { $0.0 == .warning }.map(\.1) } }
@@ -74,11 +74,42 @@ private struct BusDown: Error {}
         #expect(await !detector.isSystemShuttingDown())
     }
 
-    /// This sandbox has no system bus: the production detector must answer "no" rather than fail or hang.
-    @Test func systemBusWithoutABusAnswersNo() async throws {
+    /// Wherever the tests run (no bus, a bus without systemd, a running systemd), the production
+    /// detector answers "no" rather than failing or hanging.
+    @Test func systemBusAnswersNo() async throws {
+        let detector = SystemStateShutdownDetector.systemBus(logger: RecordingLogHandler().logger)
+        #expect(try await within { await detector.isSystemShuttingDown() } == false)
+    }
+
+    /// The real sd-bus code against a fake manager on a private bus.
+    @Test(.enabled(if: FakeSystemdManager.isAvailable, "needs dbus-daemon and python3-dbus"))
+    func messageBusAnswers() async throws {
+        let manager = try FakeSystemdManager()
+        defer { manager.stop() }
         let log = RecordingLogHandler()
-        let detector = SystemStateShutdownDetector.systemBus(logger: log.logger)
-        let answer = try await within { await detector.isSystemShuttingDown() }
-        #expect(!answer)
+        let detector = SystemStateShutdownDetector.messageBus(address: manager.address, logger: log.logger)
+
+        try manager.set(state: "running", jobs: [("kubeip.service", "restart"), ("nginx.service", "stop")])
+        #expect(try await within { await detector.isSystemShuttingDown() } == false)
+
+        try manager.set(state: "degraded", jobs: [("kubeip.service", "stop"), ("reboot.target", "start")])
+        #expect(try await within { await detector.isSystemShuttingDown() } == true)
+
+        try manager.set(state: "running", jobs: [("poweroff.target", "stop")])
+        #expect(try await within { await detector.isSystemShuttingDown() } == false)
+
+        try manager.set(state: "stopping")
+        #expect(try await within { await detector.isSystemShuttingDown() } == true)
+        #expect(log.warnings.isEmpty)
+    }
+
+    @Test(.enabled(if: FakeSystemdManager.isAvailable, "needs dbus-daemon and python3-dbus"))
+    func missingManagerOnTheBusAnswersNo() async throws {
+        let manager = try FakeSystemdManager()
+        manager.stop()
+        let log = RecordingLogHandler()
+        let detector = SystemStateShutdownDetector.messageBus(address: manager.address, logger: log.logger)
+        #expect(try await within { await detector.isSystemShuttingDown() } == false)
+        #expect(log.warnings.count == 2)
     }
 }
