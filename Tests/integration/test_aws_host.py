@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import time
 
+import pytest
+
 from harness import Cloud, KubeIP
 
 # What README's IAM policy grants; the daemon must never need anything else.
@@ -182,3 +184,23 @@ def test_waits_for_an_empty_pool_then_claims(cloud: Cloud, kubeip: KubeIP) -> No
     d.wait_ready(timeout=10)
     assert d.held_ip() == new.public_ip
     assert [a["AllocationId"] for a in cloud.on_eni(inst.eni)] == [new.allocation_id]
+
+
+def test_region_from_metadata(cloud: Cloud, kubeip: KubeIP) -> None:
+    inst = cloud.fleet(instances=1, pool=1, decoys=0)[0]
+    d = kubeip.daemon(inst, {"AWS_REGION": None, "AWS_DEFAULT_REGION": None, "RELEASE_ON_EXIT": "false"})
+    d.wait_ready()
+    assert inst.imds.count("GET", "/latest/meta-data/placement/region") + \
+        inst.imds.count("GET", "/latest/dynamic/instance-identity/document") >= 1
+    for c in cloud.proxy.calls:
+        assert "/us-east-1/ec2/aws4_request" in c.headers.get("authorization", ""), c.headers
+
+
+@pytest.mark.parametrize("direction,expected_rank", [("asc", "1"), ("desc", "3")])
+def test_order_by_tag(cloud: Cloud, kubeip: KubeIP, direction: str, expected_rank: str) -> None:
+    inst = cloud.fleet(instances=1, pool=0, decoys=1)[0]
+    for rank in ("2", "3", "1"):
+        cloud.pool += cloud.allocate(1, {"kubeip": "reserved", "rank": rank})
+    d = kubeip.daemon(inst, {"ORDER_BY": f"Tag:rank {direction}", "RELEASE_ON_EXIT": "false"}).wait_ready()
+    held = cloud.by_ip(d.held_ip())
+    assert {t["Key"]: t["Value"] for t in held["Tags"]}["rank"] == expected_rank
