@@ -47,6 +47,8 @@ def test_first_assignment(cloud: Cloud, kubeip: KubeIP) -> None:
 
     assert_only_documented_calls(cloud)
     assert [c.action for c in cloud.proxy.mutations()] == ["AssociateAddress"]
+    # read the pool, claim, read back: kubeip v2 needed 5 calls for this
+    assert len(cloud.proxy.calls) <= 3, cloud.proxy.actions()
     # IMDSv2 only: a token was fetched and no metadata read went without it
     assert inst.imds.token_puts >= 1
     assert inst.imds.count(status=401) == 0
@@ -204,3 +206,19 @@ def test_order_by_tag(cloud: Cloud, kubeip: KubeIP, direction: str, expected_ran
     d = kubeip.daemon(inst, {"ORDER_BY": f"Tag:rank {direction}", "RELEASE_ON_EXIT": "false"}).wait_ready()
     held = cloud.by_ip(d.held_ip())
     assert {t["Key"]: t["Value"] for t in held["Tags"]}["rank"] == expected_rank
+
+
+def test_lost_address_is_replaced_without_stealing_back(cloud: Cloud, kubeip: KubeIP) -> None:
+    inst, other = cloud.fleet(instances=2, pool=2, decoys=1)
+    d = kubeip.daemon(inst, {"RECONCILE_INTERVAL": "1s", "RELEASE_ON_EXIT": "false"}).wait_ready()
+    lost = cloud.by_ip(d.held_ip())
+    # an operator (or another tool) moves the address to another instance
+    cloud.ec2.disassociate_address(AssociationId=lost["AssociationId"])
+    moved = cloud.ec2.associate_address(AllocationId=lost["AllocationId"], NetworkInterfaceId=other.eni)
+    spare = next(a for a in cloud.pool if a.allocation_id != lost["AllocationId"])
+
+    d.wait_status(f"holding {spare.public_ip}", timeout=15)
+    assert [a["PublicIp"] for a in cloud.on_eni(inst.eni)] == [spare.public_ip]
+    assert cloud.address(lost["AllocationId"])["AssociationId"] == moved["AssociationId"], "stole it back"
+    assert d.running()
+    assert_only_documented_calls(cloud)
