@@ -197,7 +197,8 @@ class RecordingProxy:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
         self._httpd.daemon_threads = True
         self._httpd.proxy = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="ec2-proxy", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="ec2-proxy", daemon=True)
         self._thread.start()
 
     @property

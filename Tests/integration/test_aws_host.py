@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import time
 
+import pytest
+
 from harness import Cloud, KubeIP
 
 # What README's IAM policy grants; the daemon must never need anything else.
@@ -45,6 +47,8 @@ def test_first_assignment(cloud: Cloud, kubeip: KubeIP) -> None:
 
     assert_only_documented_calls(cloud)
     assert [c.action for c in cloud.proxy.mutations()] == ["AssociateAddress"]
+    # read the pool, claim, read back: kubeip v2 needed 5 calls for this
+    assert len(cloud.proxy.calls) <= 3, cloud.proxy.actions()
     # IMDSv2 only: a token was fetched and no metadata read went without it
     assert inst.imds.token_puts >= 1
     assert inst.imds.count(status=401) == 0
@@ -182,3 +186,39 @@ def test_waits_for_an_empty_pool_then_claims(cloud: Cloud, kubeip: KubeIP) -> No
     d.wait_ready(timeout=10)
     assert d.held_ip() == new.public_ip
     assert [a["AllocationId"] for a in cloud.on_eni(inst.eni)] == [new.allocation_id]
+
+
+def test_region_from_metadata(cloud: Cloud, kubeip: KubeIP) -> None:
+    inst = cloud.fleet(instances=1, pool=1, decoys=0)[0]
+    d = kubeip.daemon(inst, {"AWS_REGION": None, "AWS_DEFAULT_REGION": None, "RELEASE_ON_EXIT": "false"})
+    d.wait_ready()
+    assert inst.imds.count("GET", "/latest/meta-data/placement/region") + \
+        inst.imds.count("GET", "/latest/dynamic/instance-identity/document") >= 1
+    for c in cloud.proxy.calls:
+        assert "/us-east-1/ec2/aws4_request" in c.headers.get("authorization", ""), c.headers
+
+
+@pytest.mark.parametrize("direction,expected_rank", [("asc", "1"), ("desc", "3")])
+def test_order_by_tag(cloud: Cloud, kubeip: KubeIP, direction: str, expected_rank: str) -> None:
+    inst = cloud.fleet(instances=1, pool=0, decoys=1)[0]
+    for rank in ("2", "3", "1"):
+        cloud.pool += cloud.allocate(1, {"kubeip": "reserved", "rank": rank})
+    d = kubeip.daemon(inst, {"ORDER_BY": f"Tag:rank {direction}", "RELEASE_ON_EXIT": "false"}).wait_ready()
+    held = cloud.by_ip(d.held_ip())
+    assert {t["Key"]: t["Value"] for t in held["Tags"]}["rank"] == expected_rank
+
+
+def test_lost_address_is_replaced_without_stealing_back(cloud: Cloud, kubeip: KubeIP) -> None:
+    inst, other = cloud.fleet(instances=2, pool=2, decoys=1)
+    d = kubeip.daemon(inst, {"RECONCILE_INTERVAL": "1s", "RELEASE_ON_EXIT": "false"}).wait_ready()
+    lost = cloud.by_ip(d.held_ip())
+    # an operator (or another tool) moves the address to another instance
+    cloud.ec2.disassociate_address(AssociationId=lost["AssociationId"])
+    moved = cloud.ec2.associate_address(AllocationId=lost["AllocationId"], NetworkInterfaceId=other.eni)
+    spare = next(a for a in cloud.pool if a.allocation_id != lost["AllocationId"])
+
+    d.wait_status(f"holding {spare.public_ip}", timeout=15)
+    assert [a["PublicIp"] for a in cloud.on_eni(inst.eni)] == [spare.public_ip]
+    assert cloud.address(lost["AllocationId"])["AssociationId"] == moved["AssociationId"], "stole it back"
+    assert d.running()
+    assert_only_documented_calls(cloud)

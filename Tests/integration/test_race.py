@@ -32,6 +32,14 @@ def check_invariants(cloud: Cloud, daemons: list[Daemon]) -> None:
             assert on == [ip], f"{d.instance.id} says holding {ip}, the cloud says {on}\n{d.describe()}"
 
 
+def state(d: Daemon) -> str:
+    """The latest "holding ..." or "waiting ..." status (other steps come and go between them)."""
+    for s in reversed(d.statuses()):
+        if "holding" in s or "waiting" in s:
+            return s
+    return ""
+
+
 def ready(daemons: list[Daemon]) -> list[Daemon]:
     return [d for d in daemons if d.ready and d.running()]
 
@@ -54,7 +62,7 @@ def test_race_for_a_small_pool(cloud: Cloud, kubeip: KubeIP) -> None:
     daemons = [kubeip.daemon(i, {"RELEASE_ON_EXIT": "true"}) for i in instances]
 
     def settled() -> bool:
-        waiting = [d for d in daemons if not d.ready and any("waiting" in s for s in d.statuses())]
+        waiting = [d for d in daemons if not d.ready and "waiting" in state(d)]
         return len(ready(daemons)) == ADDRESSES and len(waiting) == DAEMONS - ADDRESSES
 
     assert wait_until(settled, 90), describe_all(daemons)
@@ -68,7 +76,7 @@ def test_race_for_a_small_pool(cloud: Cloud, kubeip: KubeIP) -> None:
     check_invariants(cloud, daemons)
     for d in daemons:
         if d not in holders:
-            assert "waiting" in (d.last_status() or ""), d.describe()
+            assert "waiting" in state(d), d.describe()
     for c in cloud.proxy.calls:
         if c.action == "AssociateAddress":
             assert c.params.get("AllowReassociation", "false").lower() == "false", c.params
