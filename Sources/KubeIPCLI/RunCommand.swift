@@ -37,7 +37,7 @@ struct RunCommand: AsyncParsableCommand {
                                        observer: StatusObserver(notifier: notifier), logger: logger)
             let daemon = HostDaemon(
                 engine: engine, notifier: notifier, clock: runtime.clock, releasePolicy: settings.releaseOnExit,
-                shutdown: SystemStateShutdownDetector.systemBus(logger: logger),
+                shutdown: runtime.shutdownDetector(logger: logger),
                 reload: {
                     let fresh = try SettingsLoader.load(flags: flags, environment: runtime.environment)
                     return DaemonConfiguration(cloud: try await runtime.cloud(for: fresh, logger: logger),

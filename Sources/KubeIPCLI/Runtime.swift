@@ -101,6 +101,16 @@ public struct Runtime: Sendable {
         }
     }
 
+    /// Asks systemd's manager whether the machine is shutting down. An explicit
+    /// `DBUS_SYSTEM_BUS_ADDRESS` is used as given (also by tests, with a fake manager);
+    /// otherwise systemd's private socket or the system bus.
+    public func shutdownDetector(logger: Logger) -> SystemStateShutdownDetector {
+        if let address = environment["DBUS_SYSTEM_BUS_ADDRESS"], !address.isEmpty {
+            return .messageBus(address: address, logger: logger)
+        }
+        return .systemBus(logger: logger)
+    }
+
     /// Prints an error to stderr as `kubeip: <description>`.
     public static func printError(_ error: any Error) {
         ConsoleLogHandler.standardError("kubeip: \(error)\n")
