@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Checks a built kubeip .deb:
+#   1. lintian: no error and no warning (overrides need a comment in
+#      debian/kubeip.lintian-overrides);
+#   2. in a clean Debian bookworm chroot (debootstrap --variant=minbase, cached
+#      as a tarball and reused): `apt-get install ./kubeip.deb` resolves the
+#      dependencies from the mirror; the files and the enable symlink are in
+#      place; `kubeip version`, `kubeip demo` and
+#      `kubeip check --cloud simulated` succeed;
+#   3. a locally modified /etc/kubeip/kubeip.yaml survives a reinstall of the
+#      same .deb and an upgrade to a copy of it repacked as <version>+1;
+#   4. `apt-get purge kubeip` removes /etc/kubeip, /var/lib/kubeip and
+#      /var/lib/private/kubeip (seeded the way systemd's DynamicUser= lays
+#      them out) and the enable symlink.
+#
+# Usage: Tests/packaging/test-deb.sh dist/kubeip_<version>_<arch>.deb
+# Needs root, debootstrap, lintian and the Debian mirror apt uses.
+# Environment:
+#   KUBEIP_CI_CACHE   cache directory (default /var/cache/kubeip-ci)
+#   KUBEIP_CI_MIRROR  Debian mirror (default: the one in this machine's apt sources)
+#   KUBEIP_CMD_TIMEOUT seconds allowed for each kubeip command (default 300)
+set -uo pipefail
+
+passed=0 failed=0
+ok()   { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
+fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+note() { printf '     %s\n' "$*"; }
+die()  { printf 'test-deb: %s\n' "$*" >&2; exit 2; }
+finish() {
+    echo
+    echo "$passed passed, $failed failed"
+    ((failed == 0))
+    exit
+}
+
+(($# == 1)) || die "usage: $0 path/to/kubeip_<version>_<arch>.deb"
+DEB=$(readlink -f "$1")
+[[ -f "$DEB" ]] || die "$1: no such file"
+[[ $(id -u) == 0 ]] || die "must run as root (debootstrap, chroot)"
+for tool in lintian debootstrap dpkg-deb chroot tar timeout; do
+    command -v "$tool" >/dev/null || die "$tool is required (apt-get install lintian debootstrap)"
+done
+
+CACHE=${KUBEIP_CI_CACHE:-/var/cache/kubeip-ci}
+TARBALL="$CACHE/bookworm.tar"
+CMD_TIMEOUT=${KUBEIP_CMD_TIMEOUT:-300}
+PKG=$(dpkg-deb -f "$DEB" Package)
+VERSION=$(dpkg-deb -f "$DEB" Version)
+UPSTREAM=${VERSION#*:}
+UPSTREAM=${UPSTREAM%-*}
+[[ "$PKG" == kubeip ]] || die "$1 is package '$PKG', not kubeip"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kubeip-deb-test.XXXXXX")
+R="$WORK/root"
+cleanup() {
+    # Unmount anything still mounted below the chroot, deepest first.
+    if [[ -d "$R" ]]; then
+        findmnt -rn -o TARGET | grep -F "$R/" | sort -r | while read -r m; do umount -l "$m"; done
+    fi
+    rm -rf --one-file-system "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- 1. lintian ----------------------------------------------------------------
+lint=$(lintian --pedantic --fail-on none "$DEB" 2>&1 | grep -v '^running with root privileges')
+errors=$(grep -c '^E: ' <<<"$lint")
+warnings=$(grep -c '^W: ' <<<"$lint")
+if ((errors == 0 && warnings == 0)); then
+    ok "lintian: 0 errors, 0 warnings ($(grep -c . <<<"$lint") other tags)"
+    [[ -n "$lint" ]] && sed 's/^/     /' <<<"$lint"
+else
+    fail "lintian: $errors errors, $warnings warnings"
+    sed 's/^/     /' <<<"$lint"
+fi
+
+# --- 2. a clean bookworm chroot --------------------------------------------------
+mirror() {
+    if [[ -n "${KUBEIP_CI_MIRROR:-}" ]]; then echo "$KUBEIP_CI_MIRROR"; return; fi
+    local f m
+    # deb822 sources: the URIs of the stanza whose Suites has bookworm.
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [[ -f "$f" ]] || continue
+        m=$(awk 'BEGIN{RS=""} /(^|\n)Suites:[^\n]*[[:space:]]bookworm([[:space:]]|\n|$)/ {
+                 if (match($0, /(^|\n)URIs:[[:space:]]*[^[:space:]\n]+/)) {
+                     s = substr($0, RSTART, RLENGTH); sub(/^\n?URIs:[[:space:]]*/, "", s); print s; exit } }' "$f")
+        [[ -n "$m" ]] && { echo "$m"; return; }
+    done
+    # one-line sources
+    m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+        awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }')
+    echo "${m:-http://deb.debian.org/debian}"
+}
+MIRROR=$(mirror)
+
+mkdir -p "$CACHE" "$R"
+if [[ ! -s "$TARBALL" ]]; then
+    note "no cached chroot: debootstrap --variant=minbase bookworm from $MIRROR"
+    start=$SECONDS
+    if ! debootstrap --variant=minbase bookworm "$WORK/bootstrap" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; then
+        tail -n 20 "$WORK/debootstrap.log"
+        die "debootstrap failed (log above)"
+    fi
+    tar -C "$WORK/bootstrap" -cf "$TARBALL.tmp" . && mv "$TARBALL.tmp" "$TARBALL"
+    rm -rf --one-file-system "$WORK/bootstrap"
+    note "debootstrap took $((SECONDS - start))s; cached as $TARBALL"
+fi
+tar -C "$R" -xf "$TARBALL" || die "cannot unpack $TARBALL"
+ok "clean bookworm chroot from $TARBALL"
+
+# No service may start inside the chroot, and names must resolve.
+printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
+chmod 0755 "$R/usr/sbin/policy-rc.d"
+cp -L /etc/resolv.conf "$R/etc/resolv.conf"
+
+# in_chroot <command...>: run a shell command line in the chroot, no stdin.
+in_chroot() {
+    timeout "$CMD_TIMEOUT" chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive /bin/sh -c "$*" </dev/null
+}
+# step <description> <command...>: a checked step; its output is shown on failure.
+step() {
+    local what=$1 out rc
+    shift
+    out=$(in_chroot "$@" 2>&1)
+    rc=$?
+    if ((rc == 0)); then ok "$what"; else fail "$what (exit $rc)"; sed 's/^/     /' <<<"$out" | tail -n 30; fi
+    return $rc
+}
+APT='apt-get -q -y -o APT::Sandbox::User=root'
+
+start=$SECONDS
+step "apt-get update in the chroot ($MIRROR)" "$APT update" || finish
+cp "$DEB" "$R/tmp/kubeip.deb"
+step "apt-get install ./kubeip.deb (dependencies from the mirror)" "cd /tmp && $APT install ./kubeip.deb" || finish
+note "update and install took $((SECONDS - start))s"
+step "dpkg reports $PKG $VERSION installed" \
+    "test \"\$(dpkg-query -W -f '\${Status} \${Version}' kubeip)\" = 'install ok installed $VERSION'"
+
+for f in /usr/bin/kubeip /lib/systemd/system/kubeip.service /etc/kubeip/kubeip.yaml \
+    /usr/share/man/man8/kubeip.8.gz /usr/share/bash-completion/completions/kubeip \
+    /usr/share/zsh/vendor-completions/_kubeip /usr/share/fish/vendor_completions.d/kubeip.fish \
+    /usr/share/doc/kubeip/copyright; do
+    if [[ -s "$R$f" ]]; then ok "installed $f"; else fail "missing $f"; fi
+done
+if [[ -d "$R/etc/kubeip/conf.d" ]]; then ok "installed /etc/kubeip/conf.d/"; else fail "missing /etc/kubeip/conf.d/"; fi
+if grep -qx /etc/kubeip/kubeip.yaml "$R/var/lib/dpkg/info/kubeip.conffiles"; then
+    ok "/etc/kubeip/kubeip.yaml is a conffile"
+else
+    fail "/etc/kubeip/kubeip.yaml is not a conffile"
+fi
+WANTS=/etc/systemd/system/multi-user.target.wants/kubeip.service
+if [[ -L "$R$WANTS" ]]; then ok "enabled: $WANTS"; else fail "not enabled: no $WANTS"; fi
+
+step "kubeip version prints 'kubeip $UPSTREAM'" "test \"\$(kubeip version)\" = 'kubeip $UPSTREAM'"
+step "kubeip demo" "kubeip demo"
+step "kubeip check --cloud simulated" "kubeip check --cloud simulated"
+
+# --- 3. conffile kept across reinstall and upgrade -------------------------------
+CONF=/etc/kubeip/kubeip.yaml
+printf '\n# changed by test-deb.sh\nlog-level: debug\n' >>"$R$CONF"
+local_sum=$(sha256sum <"$R$CONF")
+conffile_kept() { # conffile_kept <after what>
+    if [[ "$(sha256sum <"$R$CONF")" == "$local_sum" ]]; then
+        ok "modified $CONF kept after $1"
+    else
+        fail "modified $CONF lost after $1"
+    fi
+}
+step "apt-get install --reinstall ./kubeip.deb" "cd /tmp && $APT install --reinstall ./kubeip.deb" && conffile_kept "a reinstall"
+
+# The same contents as a newer version: exercises the upgrade maintainer
+# scripts (dpkg --unpack over an installed version, conffile handling).
+NEXT="${VERSION}+1"
+mkdir "$WORK/repack"
+dpkg-deb -R "$DEB" "$WORK/repack/tree"
+sed -i "s/^Version: .*/Version: $NEXT/" "$WORK/repack/tree/DEBIAN/control"
+dpkg-deb --root-owner-group -b "$WORK/repack/tree" "$R/tmp/kubeip-next.deb" >/dev/null
+step "apt-get install ./kubeip-next.deb (upgrade $VERSION -> $NEXT)" "cd /tmp && $APT install ./kubeip-next.deb" &&
+    step "dpkg reports $NEXT installed" "test \"\$(dpkg-query -W -f '\${Version}' kubeip)\" = '$NEXT'" &&
+    conffile_kept "an upgrade"
+
+# --- 4. purge --------------------------------------------------------------------
+# What systemd leaves behind for a DynamicUser= service with StateDirectory=.
+mkdir -p "$R/var/lib/private/kubeip"
+chmod 0700 "$R/var/lib/private" "$R/var/lib/private/kubeip"
+echo '{}' >"$R/var/lib/private/kubeip/state.json"
+ln -sfn private/kubeip "$R/var/lib/kubeip"
+step "apt-get purge kubeip" "$APT purge kubeip"
+for p in /etc/kubeip /var/lib/kubeip /var/lib/private/kubeip /usr/bin/kubeip "$WANTS"; do
+    if [[ -e "$R$p" || -L "$R$p" ]]; then fail "still present after purge: $p"; else ok "gone after purge: $p"; fi
+done
+step "dpkg knows nothing of kubeip after purge" "! dpkg-query -W kubeip 2>/dev/null"
+
+finish
