@@ -152,9 +152,15 @@ fi
 WANTS=/etc/systemd/system/multi-user.target.wants/kubeip.service
 if [[ -L "$R$WANTS" ]]; then ok "enabled: $WANTS"; else fail "not enabled: no $WANTS"; fi
 
+# The statically linked Swift runtime finds its own arguments through /proc
+# (/proc/self/exe, /proc/self/maps): without it CommandLine.arguments is
+# empty. apt and dpkg do not need it, so /proc is mounted for these commands
+# only (cleanup unmounts it if they are interrupted).
+mount -t proc proc "$R/proc" || die "cannot mount /proc in the chroot"
 step "kubeip version prints 'kubeip $UPSTREAM'" "test \"\$(kubeip version)\" = 'kubeip $UPSTREAM'"
 step "kubeip demo" "kubeip demo"
 step "kubeip check --cloud simulated" "kubeip check --cloud simulated"
+umount "$R/proc" || die "cannot unmount $R/proc"
 
 # --- 3. conffile kept across reinstall and upgrade -------------------------------
 CONF=/etc/kubeip/kubeip.yaml
