@@ -15,35 +15,19 @@
 #
 # Usage: Tests/packaging/test-deb.sh dist/kubeip_<version>_<arch>.deb
 # Needs root, debootstrap, lintian and the Debian mirror apt uses.
-# Environment:
-#   KUBEIP_CI_CACHE   cache directory (default /var/cache/kubeip-ci)
-#   KUBEIP_CI_MIRROR  Debian mirror (default: the one in this machine's apt sources)
-#   KUBEIP_CMD_TIMEOUT seconds allowed for each kubeip command (default 300)
+# Environment: see Tests/packaging/lib.sh.
 set -uo pipefail
 
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-note() { printf '     %s\n' "$*"; }
-die()  { printf 'test-deb: %s\n' "$*" >&2; exit 2; }
-finish() {
-    echo
-    echo "$passed passed, $failed failed"
-    ((failed == 0))
-    exit
-}
+# shellcheck source=Tests/packaging/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 (($# == 1)) || die "usage: $0 path/to/kubeip_<version>_<arch>.deb"
 DEB=$(readlink -f "$1")
 [[ -f "$DEB" ]] || die "$1: no such file"
 [[ $(id -u) == 0 ]] || die "must run as root (debootstrap, chroot)"
-for tool in lintian debootstrap dpkg-deb chroot tar timeout; do
+for tool in lintian debootstrap dpkg-deb chroot tar timeout findmnt; do
     command -v "$tool" >/dev/null || die "$tool is required (apt-get install lintian debootstrap)"
 done
-
-CACHE=${KUBEIP_CI_CACHE:-/var/cache/kubeip-ci}
-TARBALL="$CACHE/bookworm.tar"
-CMD_TIMEOUT=${KUBEIP_CMD_TIMEOUT:-300}
 PKG=$(dpkg-deb -f "$DEB" Package)
 VERSION=$(dpkg-deb -f "$DEB" Version)
 UPSTREAM=${VERSION#*:}
@@ -52,14 +36,7 @@ UPSTREAM=${UPSTREAM%-*}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kubeip-deb-test.XXXXXX")
 R="$WORK/root"
-cleanup() {
-    # Unmount anything still mounted below the chroot, deepest first.
-    if [[ -d "$R" ]]; then
-        findmnt -rn -o TARGET | grep -F "$R/" | sort -r | while read -r m; do umount -l "$m"; done
-    fi
-    rm -rf --one-file-system "$WORK"
-}
-trap cleanup EXIT
+trap 'unmount_below; rm -rf --one-file-system "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
 # --- 1. lintian ----------------------------------------------------------------
@@ -68,66 +45,14 @@ errors=$(grep -c '^E: ' <<<"$lint")
 warnings=$(grep -c '^W: ' <<<"$lint")
 if ((errors == 0 && warnings == 0)); then
     ok "lintian: 0 errors, 0 warnings ($(grep -c . <<<"$lint") other tags)"
-    [[ -n "$lint" ]] && sed 's/^/     /' <<<"$lint"
+    [[ -n "$lint" ]] && indent <<<"$lint"
 else
     fail "lintian: $errors errors, $warnings warnings"
-    sed 's/^/     /' <<<"$lint"
+    indent <<<"$lint"
 fi
 
 # --- 2. a clean bookworm chroot --------------------------------------------------
-mirror() {
-    if [[ -n "${KUBEIP_CI_MIRROR:-}" ]]; then echo "$KUBEIP_CI_MIRROR"; return; fi
-    local f m
-    # deb822 sources: the URIs of the stanza whose Suites has bookworm.
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [[ -f "$f" ]] || continue
-        m=$(awk 'BEGIN{RS=""} /(^|\n)Suites:[^\n]*[[:space:]]bookworm([[:space:]]|\n|$)/ {
-                 if (match($0, /(^|\n)URIs:[[:space:]]*[^[:space:]\n]+/)) {
-                     s = substr($0, RSTART, RLENGTH); sub(/^\n?URIs:[[:space:]]*/, "", s); print s; exit } }' "$f")
-        [[ -n "$m" ]] && { echo "$m"; return; }
-    done
-    # one-line sources
-    m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-        awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }')
-    echo "${m:-http://deb.debian.org/debian}"
-}
-MIRROR=$(mirror)
-
-mkdir -p "$CACHE" "$R"
-if [[ ! -s "$TARBALL" ]]; then
-    note "no cached chroot: debootstrap --variant=minbase bookworm from $MIRROR"
-    start=$SECONDS
-    if ! debootstrap --variant=minbase bookworm "$WORK/bootstrap" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; then
-        tail -n 20 "$WORK/debootstrap.log"
-        die "debootstrap failed (log above)"
-    fi
-    tar -C "$WORK/bootstrap" -cf "$TARBALL.tmp" . && mv "$TARBALL.tmp" "$TARBALL"
-    rm -rf --one-file-system "$WORK/bootstrap"
-    note "debootstrap took $((SECONDS - start))s; cached as $TARBALL"
-fi
-tar -C "$R" -xf "$TARBALL" || die "cannot unpack $TARBALL"
-ok "clean bookworm chroot from $TARBALL"
-
-# No service may start inside the chroot, and names must resolve.
-printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
-chmod 0755 "$R/usr/sbin/policy-rc.d"
-cp -L /etc/resolv.conf "$R/etc/resolv.conf"
-
-# in_chroot <command...>: run a shell command line in the chroot, no stdin.
-in_chroot() {
-    timeout "$CMD_TIMEOUT" chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive /bin/sh -c "$*" </dev/null
-}
-# step <description> <command...>: a checked step; its output is shown on failure.
-step() {
-    local what=$1 out rc
-    shift
-    out=$(in_chroot "$@" 2>&1)
-    rc=$?
-    if ((rc == 0)); then ok "$what"; else fail "$what (exit $rc)"; sed 's/^/     /' <<<"$out" | tail -n 30; fi
-    return $rc
-}
-APT='apt-get -q -y -o APT::Sandbox::User=root'
+make_chroot
 
 start=$SECONDS
 step "apt-get update in the chroot ($MIRROR)" "$APT update" || finish
