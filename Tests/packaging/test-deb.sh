@@ -9,9 +9,8 @@
 #      `kubeip check --cloud simulated` succeed;
 #   3. a locally modified /etc/kubeip/kubeip.yaml survives a reinstall of the
 #      same .deb and an upgrade to a copy of it repacked as <version>+1;
-#   4. `apt-get purge kubeip` removes /etc/kubeip, /var/lib/kubeip and
-#      /var/lib/private/kubeip (seeded the way systemd's DynamicUser= lays
-#      them out) and the enable symlink.
+#   4. `apt-get purge kubeip` removes /etc/kubeip, /var/lib/kubeip (seeded
+#      with a state file, as the daemon leaves it) and the enable symlink.
 #
 # Usage: Tests/packaging/test-deb.sh dist/kubeip_<version>_<arch>.deb
 # Needs root, debootstrap, lintian and the Debian mirror apt uses.
@@ -74,6 +73,8 @@ if grep -qx /etc/kubeip/kubeip.yaml "$R/var/lib/dpkg/info/kubeip.conffiles"; the
 else
     fail "/etc/kubeip/kubeip.yaml is not a conffile"
 fi
+step "system user kubeip exists, no login shell" \
+    "getent passwd kubeip | grep -q ':/usr/sbin/nologin\$'"
 WANTS=/etc/systemd/system/multi-user.target.wants/kubeip.service
 if [[ -L "$R$WANTS" ]]; then ok "enabled: $WANTS"; else fail "not enabled: no $WANTS"; fi
 
@@ -112,13 +113,11 @@ step "apt-get install ./kubeip-next.deb (upgrade $VERSION -> $NEXT)" "cd /tmp &&
     conffile_kept "an upgrade"
 
 # --- 4. purge --------------------------------------------------------------------
-# What systemd leaves behind for a DynamicUser= service with StateDirectory=.
-mkdir -p "$R/var/lib/private/kubeip"
-chmod 0700 "$R/var/lib/private" "$R/var/lib/private/kubeip"
-echo '{}' >"$R/var/lib/private/kubeip/state.json"
-ln -sfn private/kubeip "$R/var/lib/kubeip"
+# What the daemon leaves behind: StateDirectory= owned by kubeip, a state file.
+step "seed /var/lib/kubeip/state.json as the kubeip user" \
+    "install -d -o kubeip -g kubeip -m 0700 /var/lib/kubeip && echo '{}' >/var/lib/kubeip/state.json && chown kubeip: /var/lib/kubeip/state.json"
 step "apt-get purge kubeip" "$APT purge kubeip"
-for p in /etc/kubeip /var/lib/kubeip /var/lib/private/kubeip /usr/bin/kubeip "$WANTS"; do
+for p in /etc/kubeip /var/lib/kubeip /usr/bin/kubeip "$WANTS"; do
     if [[ -e "$R$p" || -L "$R$p" ]]; then fail "still present after purge: $p"; else ok "gone after purge: $p"; fi
 done
 step "dpkg knows nothing of kubeip after purge" "! dpkg-query -W kubeip 2>/dev/null"
