@@ -30,7 +30,7 @@ need dh debhelper
 need readelf binutils
 need sed sed
 if [[ -z "${KUBEIP_BINARY:-}" ]]; then
-    need swift "the Swift toolchain, https://swift.org/install"
+    need swift "the Swift toolchain, on PATH"
 fi
 if ((${#missing[@]})); then
     say "missing tools:"

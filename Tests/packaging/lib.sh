@@ -39,7 +39,8 @@ mirror() {
     # one-line sources
     m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
         awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }')
-    echo "${m:-http://deb.debian.org/debian}"
+    [[ -n "$m" ]] || die "no bookworm mirror in this machine's apt sources; set KUBEIP_CI_MIRROR"
+    echo "$m"
 }
 
 # Unpack a clean minbase bookworm into $R, bootstrapping and caching it as
@@ -47,7 +48,7 @@ mirror() {
 # host's resolv.conf in it.
 make_chroot() {
     command -v debootstrap >/dev/null || die "debootstrap is required (apt-get install debootstrap)"
-    MIRROR=$(mirror)
+    MIRROR=$(mirror) || exit 2
     mkdir -p "$CACHE" "$R"
     if [[ ! -s "$TARBALL" ]]; then
         note "no cached chroot: debootstrap --variant=minbase bookworm from $MIRROR"

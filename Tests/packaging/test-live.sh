@@ -8,8 +8,10 @@
 #     "active" (READY=1), with a STATUS= text;
 #   - it runs as the kubeip system user with no capability and NoNewPrivs,
 #     and wrote /var/lib/kubeip/state.json and /run/kubeip/kubeip.lock;
-#   - a copy of the unit running busctl instead can read SystemState from
-#     the manager over the system bus (release-on-exit: shutdown needs it);
+#   - copies of the unit running another command show that its sandbox
+#     lets busctl read SystemState from the manager over the system bus
+#     (release-on-exit: shutdown needs it) and lets
+#     `kubeip check --cloud simulated` run;
 #   - reload (SIGHUP) keeps it active; stop ends it with status 0;
 #   - an invalid setting makes it exit 78 and systemd does not restart it;
 #   - at machine shutdown it stops cleanly (read from the persistent journal).
@@ -145,14 +147,24 @@ live "/var/lib/kubeip/state.json written by kubeip" \
     "test \"\$(stat -c %U /var/lib/kubeip/state.json)\" = kubeip"
 live "/run/kubeip/kubeip.lock exists" "test -e /run/kubeip/kubeip.lock"
 
-# The same sandbox, another command: a copy of the unit that only asks the
-# manager for SystemState over the system bus, as the daemon does at stop.
-sed -e 's/^Type=.*/Type=oneshot/' -e 's|^ExecStart=.*|ExecStart=/usr/bin/busctl get-property org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager SystemState|' \
-    -e '/^\(ExecReload\|WatchdogSec\|Restart\|RestartSec\|TimeoutStartSec\|NotifyAccess\)=/d' -e '/^\[Install\]/,$d' \
-    "$R/lib/systemd/system/kubeip.service" >"$R/etc/systemd/system/kubeip-bus-probe.service"
-in_container "systemctl daemon-reload"
-live "the unit's sandbox may read SystemState over the system bus" \
-    "systemctl start kubeip-bus-probe.service || { journalctl -b -u kubeip-bus-probe.service --no-pager -n 5; exit 1; }"
+# The same sandbox, other commands: copies of the unit as oneshot services
+# that run one command each (probe <name> <description> <command line>).
+probe() {
+    local name=$1 what=$2 cmd=$3
+    sed -e 's/^Type=.*/Type=oneshot/' -e "s|^ExecStart=.*|ExecStart=$cmd|" \
+        -e '/^\(ExecReload\|WatchdogSec\|Restart\|RestartSec\|TimeoutStartSec\|NotifyAccess\)=/d' \
+        -e '/^\[Install\]/,$d' \
+        "$R/lib/systemd/system/kubeip.service" >"$R/etc/systemd/system/kubeip-probe-$name.service"
+    in_container "systemctl daemon-reload"
+    live "$what" "systemctl start kubeip-probe-$name.service ||
+        { journalctl -b -u kubeip-probe-$name.service --no-pager -n 15; exit 1; }"
+}
+# What the daemon asks at stop for release-on-exit: shutdown.
+probe bus "the unit's sandbox may read SystemState over the system bus" \
+    "/usr/bin/busctl get-property org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager SystemState"
+# The Swift runtime (threads, /proc/self, allowed system calls) in the sandbox.
+probe check "kubeip check --cloud simulated runs in the unit's sandbox" \
+    "/usr/bin/kubeip check --cloud simulated"
 
 # --- reload, stop ----------------------------------------------------------------------
 live "systemctl reload kubeip" "systemctl reload kubeip.service" &&
