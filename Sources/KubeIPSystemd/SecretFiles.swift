@@ -1,4 +1,9 @@
 import KubeIPCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,11 +23,30 @@ public enum SecretFiles {
         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "GOOGLE_APPLICATION_CREDENTIALS",
     ]
 
+    /// Static AWS credentials that may be handed over as systemd credentials, by file name.
+    public static let awsCredentialFiles = [
+        ("aws-access-key-id", "AWS_ACCESS_KEY_ID"), ("aws-secret-access-key", "AWS_SECRET_ACCESS_KEY"),
+        ("aws-session-token", "AWS_SESSION_TOKEN"),
+    ]
+
     /// Returns `environment` with every secret-file variable resolved to an absolute path,
-    /// after checking that each existing file is not readable by other users.
+    /// after checking that each existing file is not readable by other users. When no AWS key
+    /// is in the environment, `aws-access-key-id`, `aws-secret-access-key` and
+    /// `aws-session-token` in `$CREDENTIALS_DIRECTORY` provide one.
     public static func resolve(_ environment: [String: String]) throws -> [String: String] {
         var resolved = environment
         let credentials = environment["CREDENTIALS_DIRECTORY"].flatMap { $0.isEmpty ? nil : $0 }
+        if let credentials, (environment["AWS_ACCESS_KEY_ID"] ?? "").isEmpty {
+            for (file, variable) in awsCredentialFiles {
+                let path = credentials + "/" + file
+                guard exists(path) else { continue }
+                try checkPrivate(path, variable: variable)
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw KubeIPError(.io, "cannot read the credential \(path)", setting: variable, resource: path)
+                }
+                resolved[variable] = String(String(decoding: data, as: UTF8.self).filter { !$0.isWhitespace })
+            }
+        }
         for name in variables {
             guard let value = environment[name], !value.isEmpty else { continue }
             let path = try resolvePath(value, variable: name, credentialsDirectory: credentials)

@@ -54,4 +54,18 @@ import Testing
         }
         #expect(error?.setting == "AWS_SHARED_CREDENTIALS_FILE")
     }
+
+    @Test func staticAWSKeysComeFromSystemdCredentials() throws {
+        let creds = try tempDirectory()
+        try write(creds + "/aws-access-key-id", mode: 0o400)
+        try write(creds + "/aws-secret-access-key", mode: 0o400)
+        let env = try SecretFiles.resolve(["CREDENTIALS_DIRECTORY": creds])
+        #expect(env["AWS_ACCESS_KEY_ID"] == "secret")
+        #expect(env["AWS_SECRET_ACCESS_KEY"] == "secret")
+        #expect(env["AWS_SESSION_TOKEN"] == nil)
+        // Keys in the environment win: the credentials are not read.
+        let explicit = try SecretFiles.resolve(["CREDENTIALS_DIRECTORY": creds, "AWS_ACCESS_KEY_ID": "AKIDENV"])
+        #expect(explicit["AWS_ACCESS_KEY_ID"] == "AKIDENV")
+        #expect(explicit["AWS_SECRET_ACCESS_KEY"] == nil)
+    }
 }
