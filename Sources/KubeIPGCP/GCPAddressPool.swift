@@ -230,7 +230,8 @@ public actor GCPAddressPool: AddressPool {
         do {
             try await swapCompute.deleteAccessConfig(project: target.project, zone: target.zone, instance: target.instance,
                                                      accessConfig: name)
-        } catch let error as KubeIPError where error.code == .notFound {
+        } catch let error as KubeIPError
+                    where error.code == .notFound || error.message.lowercased().contains("no access config") {
             logger.debug("access config already gone", metadata: ["access_config": "\(name)"])
         }
         removed[family] = Compute.AccessConfig(name: name, networkTier: config.networkTier)

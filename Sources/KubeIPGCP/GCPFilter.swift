@@ -4,7 +4,9 @@ import KubeIPCore
 /// which must match (`labels.env=prod;labels.app=edge`).
 ///
 /// Each clause is passed to the API verbatim, wrapped in parentheses, and AND-ed with the
-/// clauses kubeip adds for the family (`(addressType = "EXTERNAL") AND (ipVersion = "IPV4")`).
+/// clauses kubeip adds for the family: `(addressType = "EXTERNAL") AND (ipVersion != "IPV6")`
+/// for IPv4 (an address reserved without an IP version reports none, and `ipVersion = "IPV4"`
+/// would not match it), `(addressType = "EXTERNAL") AND (ipVersion = "IPV6")` for IPv6.
 /// Status is deliberately not filtered: kubeip must see its own IN_USE addresses to adopt
 /// them after a restart.
 ///
@@ -62,9 +64,8 @@ public struct GCPFilter: Sendable, Equatable, CustomStringConvertible {
         if usesRegularExpressions {
             return clauses.count == 1 ? clauses[0] : clauses.map { "(\($0))" }.joined(separator: " ")
         }
-        let version = family == .ipv6 ? "IPV6" : "IPV4"
-        return (clauses.map { "(\($0))" } + ["(addressType = \"EXTERNAL\")", "(ipVersion = \"\(version)\")"])
-            .joined(separator: " AND ")
+        let version = family == .ipv6 ? #"(ipVersion = "IPV6")"# : #"(ipVersion != "IPV6")"#
+        return (clauses.map { "(\($0))" } + [#"(addressType = "EXTERNAL")"#, version]).joined(separator: " AND ")
     }
 
     /// The API filter for one named address of the pool (reading an address back), or nil in

@@ -7,7 +7,7 @@ import Testing
         for text in ["", "   "] {
             let filter = try GCPFilter.parse(text)
             #expect(filter.isEmpty)
-            #expect(filter.apiFilter(family: .ipv4) == #"(addressType = "EXTERNAL") AND (ipVersion = "IPV4")"#)
+            #expect(filter.apiFilter(family: .ipv4) == #"(addressType = "EXTERNAL") AND (ipVersion != "IPV6")"#)
             #expect(filter.apiFilter(family: .ipv6) == #"(addressType = "EXTERNAL") AND (ipVersion = "IPV6")"#)
         }
     }
@@ -16,7 +16,7 @@ import Testing
         let filter = try GCPFilter.parse("labels.env=prod; labels.app = \"edge\" ")
         #expect(filter.clauses == ["labels.env=prod", #"labels.app = "edge""#])
         #expect(filter.apiFilter(family: .ipv4)
-            == #"(labels.env=prod) AND (labels.app = "edge") AND (addressType = "EXTERNAL") AND (ipVersion = "IPV4")"#)
+            == #"(labels.env=prod) AND (labels.app = "edge") AND (addressType = "EXTERNAL") AND (ipVersion != "IPV6")"#)
         #expect(filter.apiFilter(family: .ipv6, name: "edge-1")
             == #"(labels.env=prod) AND (labels.app = "edge") AND (addressType = "EXTERNAL") AND (ipVersion = "IPV6") AND (name = "edge-1")"#)
         #expect(filter.description == #"labels.env=prod;labels.app = "edge""#)
