@@ -13,7 +13,12 @@ import Logging
 /// instances.get (the current access config), deleteAccessConfig + zoneOperations.wait,
 /// addAccessConfig + zoneOperations.wait, and the engine's read-back (one filtered
 /// addresses.list). Each lost race costs addresses.get + addAccessConfig + wait: the emptied
-/// interface is not read nor emptied again. The access token (one metadata read) is cached.
+/// interface is not read nor emptied again. An address already held (a restart) is adopted
+/// with the one list. The access token (one metadata read) is cached.
+///
+/// IPv6 goes the same way with updateNetworkInterface (which needs nic0's current
+/// fingerprint, so the instance is read again after the delete): 9 calls when nic0 had an
+/// ephemeral IPv6 range, 6 when it had none.
 public actor GCPAddressPool: AddressPool {
     /// The user's filter.
     public nonisolated let filter: GCPFilter
@@ -126,9 +131,11 @@ public actor GCPAddressPool: AddressPool {
 
     public func attach(_ address: PoolAddress, to identity: InstanceIdentity) async throws {
         let target = try Self.target(identity)
+        // With nic0 emptied by a lost race, this instance may be cut off the API for a while.
+        let reader = emptied.contains(address.family) ? swapCompute : compute
         let current: Compute.Address
         do {
-            current = try await compute.getAddress(project: target.project, region: target.region, name: address.id)
+            current = try await reader.getAddress(project: target.project, region: target.region, name: address.id)
         } catch let error as KubeIPError where error.code == .notFound {
             throw KubeIPError(.conflict, "\(address.ip) (\(address.id)) no longer exists", resource: address.id)
         }

@@ -80,17 +80,4 @@ import Testing
             (error as? KubeIPError)?.message.contains("not the GCE metadata server") == true
         }
     }
-
-    @Test func identityFromMetadataWithOverrides() async throws {
-        let client = GCEMetadataClient(http: Self.server(Self.values), clock: ManualClock(autoAdvance: true))
-        let identity = try await GCPIdentityProvider(metadata: client).identity()
-        #expect(identity == InstanceIdentity(cloud: "gcp", instanceID: "4520031799270013001", region: "europe-west1",
-                                             zone: "europe-west1-b",
-                                             interfaceID: "projects/kubeip-prod/zones/europe-west1-b/instances/edge-1",
-                                             project: "kubeip-prod", name: "edge-1"))
-        let overridden = try await GCPIdentityProvider(metadata: client, project: "shared", region: "europe-west9").identity()
-        #expect(overridden.project == "shared")
-        #expect(overridden.region == "europe-west9")
-        #expect(overridden.interfaceID == "projects/shared/zones/europe-west1-b/instances/edge-1")
-    }
 }

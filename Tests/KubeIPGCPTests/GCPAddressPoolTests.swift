@@ -93,6 +93,11 @@ import Testing
         #expect(updates[0].body?["ipv6AccessConfigs"]?[0]?["externalIpv6PrefixLength"]?.intValue == 96)
         let lists = await world.double.requests(for: "compute.addresses.list")
         #expect(lists.first?.queryValue("filter") == #"(labels.kubeip=reserved) AND (addressType = "EXTERNAL") AND (ipVersion = "IPV6")"#)
+        #expect(await world.computeCalls() == [
+            "compute.addresses.list", "compute.addresses.get", "compute.instances.get",
+            "compute.instances.deleteAccessConfig", "compute.zoneOperations.wait", "compute.instances.get",
+            "compute.instances.updateNetworkInterface", "compute.zoneOperations.wait", "compute.addresses.list",
+        ])
     }
 
     @Test func dualStackHoldsOneAddressOfEachFamily() async throws {
