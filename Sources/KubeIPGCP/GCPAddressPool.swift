@@ -179,6 +179,10 @@ public actor GCPAddressPool: AddressPool {
 
     private func attachIPv6(_ ip: String, _ address: Compute.Address, _ target: Target) async throws {
         var nic = try await primaryInterface(target)
+        if nic.stackType == "IPV4_ONLY" {
+            throw KubeIPError.invalid("ip-families",
+                                      "nic0 of \(target.instance) is IPv4 only (stackType IPV4_ONLY) and cannot take an IPv6 address; claim ipv4 only or make the interface dual stack")
+        }
         if let config = nic.ipv6AccessConfigs?.first {
             if config.externalIpv6 == ip { intact.insert(.ipv6); return }
             try await remove(config, family: .ipv6, target, replacing: ip)

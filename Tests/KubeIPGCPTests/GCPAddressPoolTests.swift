@@ -100,6 +100,20 @@ import Testing
         ])
     }
 
+    @Test func anIPv4OnlyInterfaceCannotClaimIPv6() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "v6-a", ip: "2600:1900:4041:a00::", labels: ["kubeip": "reserved"])
+        await world.double.createInstance(name: "vm-4")
+        await #expect {
+            try await world.engine("vm-4", families: [.ipv6]).acquire()
+        } throws: { error in
+            let error = error as? KubeIPError
+            return error?.code == .invalidSetting && error?.setting == "ip-families"
+        }
+        #expect(await world.double.requests(for: "compute.instances.updateNetworkInterface").isEmpty)
+        #expect(await world.double.accessConfigs(of: "vm-4").count == 1)
+    }
+
     @Test func dualStackHoldsOneAddressOfEachFamily() async throws {
         let world = await Self.world()
         await world.double.reserveAddress(name: "v6-a", ip: "2600:1900:4041:a00::", labels: ["kubeip": "reserved"])
