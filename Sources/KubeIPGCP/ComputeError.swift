@@ -33,6 +33,15 @@ enum ComputeError {
         return name.hasPrefix("compute.") || name.hasPrefix("iam.") ? name : nil
     }
 
+    /// A refusal for lack of permission, naming the permission to grant (the one the API's
+    /// message requires, else the method's own).
+    static func permissionDenied(_ call: Call, message: String, detail: String) -> KubeIPError {
+        let permission = requiredPermission(in: message) ?? call.permission
+        return KubeIPError(.permissionDenied,
+                           "Compute Engine refused \(call.permission) on \(call.resource) (\(detail)); grant the IAM permission \(permission) to kubeip's service account",
+                           resource: permission)
+    }
+
     /// Whether a 400 is the transient "resource is not ready" (another operation on the instance is running).
     static func isNotReady(_ body: Compute.ErrorEnvelope.Body?) -> Bool {
         body?.errors?.contains { $0.reason == "resourceNotReady" } ?? false
@@ -60,10 +69,7 @@ enum ComputeError {
                                    "the access token lacks the compute scope for \(call.permission): give the VM the Compute Engine read-write (or cloud-platform) access scope, or use a service account key (\(detail))",
                                    resource: call.permission)
             }
-            let permission = requiredPermission(in: apiMessage) ?? call.permission
-            return KubeIPError(.permissionDenied,
-                               "Compute Engine refused \(call.permission) on \(call.resource) (\(detail)); grant the IAM permission \(permission) to kubeip's service account",
-                               resource: permission)
+            return permissionDenied(call, message: apiMessage, detail: detail)
         case 404:
             return KubeIPError(.notFound, "Compute Engine has no \(call.resource) (\(detail))", resource: call.resource)
         case 400 where call.namesSettings:
@@ -103,10 +109,7 @@ enum ComputeError {
         }
         switch operation.httpErrorStatusCode {
         case 403:
-            let permission = requiredPermission(in: message) ?? call.permission
-            return KubeIPError(.permissionDenied,
-                               "Compute Engine refused \(call.permission) on \(call.resource) (\(detail)); grant the IAM permission \(permission) to kubeip's service account",
-                               resource: permission)
+            return permissionDenied(call, message: message, detail: detail)
         case 404:
             return KubeIPError(.notFound, "\(call.permission) on \(call.resource) failed: \(detail)", resource: call.resource)
         default:

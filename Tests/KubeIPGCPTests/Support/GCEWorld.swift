@@ -79,3 +79,23 @@ final class Once: @unchecked Sendable {
         if first { await action() }
     }
 }
+
+/// Holds every arriving task until `parties` have arrived, then lets them all go.
+actor Barrier {
+    private let parties: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var open = false
+
+    init(parties: Int) { self.parties = parties }
+
+    func arrive() async {
+        guard !open else { return }
+        if waiting.count + 1 >= parties {
+            open = true
+            for continuation in waiting { continuation.resume() }
+            waiting.removeAll()
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+}
