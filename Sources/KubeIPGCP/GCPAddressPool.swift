@@ -1,0 +1,340 @@
+import KubeIPCore
+import Logging
+
+/// The pool of reserved external addresses the filter selects in the instance's region, with
+/// the access-config swap of nic0 as the claim.
+///
+/// Compute Engine has no conditional "attach if free": an address is attached by replacing
+/// nic0's access config, and the API refuses an address IN_USE elsewhere (the operation fails
+/// with IP_IN_USE_BY_ANOTHER_RESOURCE), which is the compare-and-set kubeip relies on.
+///
+/// A first IPv4 assignment costs 8 Compute calls (6 when operations come back DONE at once):
+/// addresses.list (engine), then in ``attach(_:to:)`` addresses.get (still RESERVED?),
+/// instances.get (the current access config), deleteAccessConfig + zoneOperations.wait,
+/// addAccessConfig + zoneOperations.wait, and the engine's read-back (one filtered
+/// addresses.list). Each lost race costs addresses.get + addAccessConfig + wait: the emptied
+/// interface is not read nor emptied again. An address already held (a restart) is adopted
+/// with the one list. The access token (one metadata read) is cached.
+///
+/// IPv6 goes the same way with updateNetworkInterface (which needs nic0's current
+/// fingerprint, so the instance is read again after the delete): 9 calls when nic0 had an
+/// ephemeral IPv6 range, 6 when it had none.
+public actor GCPAddressPool: AddressPool {
+    /// The user's filter.
+    public nonisolated let filter: GCPFilter
+    /// The `order-by` setting, passed to addresses.list as it is.
+    public nonisolated let orderBy: String?
+    let compute: ComputeClient
+    /// The same client, retrying longer: used for every mutation, as a swap may briefly cut
+    /// the instance off the API (its external address is gone until the new one is on).
+    let swapCompute: ComputeClient
+    let logger: Logger
+    /// Re-reads of the instance after a stale fingerprint (412) before giving up.
+    let fingerprintRetries = 3
+
+    /// Families whose access config kubeip removed from nic0 and has not replaced yet.
+    private var emptied: Set<IPFamily> = []
+    /// Families for which nic0 was last seen (or made) with an access config, with no change since.
+    private var intact: Set<IPFamily> = []
+    /// Name and tier of the access config removed per family, to put an alike one back.
+    private var removed: [IPFamily: Compute.AccessConfig] = [:]
+
+    /// The default name of an IPv4 access config.
+    public static let ipv4ConfigName = "External NAT"
+    /// The recommended name of an IPv6 access config.
+    public static let ipv6ConfigName = "External IPv6"
+
+    /// A pool over `compute`. `swapBackoff` paces the retries of mutations (about a minute by default).
+    public init(compute: ComputeClient, filter: GCPFilter, orderBy: String?,
+                swapBackoff: Backoff = Backoff(initial: .seconds(1), multiplier: 2, cap: .seconds(10), maxRetries: 10),
+                logger: Logger = Logger(label: "kubeip.gcp")) {
+        self.compute = compute
+        self.swapCompute = compute.with(backoff: swapBackoff)
+        self.filter = filter
+        self.orderBy = orderBy.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
+        self.logger = logger
+    }
+
+    // MARK: Identity parts
+
+    /// `projects/<project>/zones/<zone>/instances/<name>`: how an instance is named as a holder.
+    public static func interfaceID(project: String, zone: String, instance: String) -> String {
+        "projects/\(project)/zones/\(zone)/instances/\(instance)"
+    }
+
+    struct Target {
+        var project: String
+        var region: String
+        var zone: String
+        var instance: String
+    }
+
+    static func target(_ identity: InstanceIdentity) throws -> Target {
+        let parts = identity.interfaceID.split(separator: "/").map(String.init)
+        let name = parts.count == 6 && parts[4] == "instances" ? parts[5] : identity.name
+        guard let project = identity.project ?? (parts.count == 6 ? parts[1] : nil), let name else {
+            throw KubeIPError(.identity, "the instance identity lacks a project or instance name (\(identity.interfaceID))")
+        }
+        return Target(project: project, region: identity.region, zone: identity.zone, instance: name)
+    }
+
+    // MARK: Reading the pool
+
+    public func addresses(family: IPFamily, for identity: InstanceIdentity) async throws -> [PoolAddress] {
+        let target = try Self.target(identity)
+        let items = try await compute.listAddresses(project: target.project, region: target.region,
+                                                    filter: filter.apiFilter(family: family), orderBy: orderBy)
+        return items.compactMap { Self.poolAddress($0, family: family) }
+    }
+
+    /// One filtered addresses.list naming the address: nil when it is gone or no longer matches
+    /// the filter, exactly as the server evaluates it (the regular-expression dialect, which
+    /// cannot name a second field, lists the pool instead).
+    public func address(id: String, family: IPFamily, for identity: InstanceIdentity) async throws -> PoolAddress? {
+        let target = try Self.target(identity)
+        guard let named = filter.apiFilter(family: family, name: id) else {
+            return try await addresses(family: family, for: identity).first { $0.id == id }
+        }
+        let items = try await compute.listAddresses(project: target.project, region: target.region, filter: named, orderBy: nil)
+        return items.lazy.compactMap { Self.poolAddress($0, family: family) }.first { $0.id == id }
+    }
+
+    /// Maps an API address; nil when it is not an external address of `family`.
+    static func poolAddress(_ address: Compute.Address, family: IPFamily) -> PoolAddress? {
+        guard let name = address.name, !name.isEmpty, let ip = address.address, !ip.isEmpty else { return nil }
+        guard (address.addressType ?? "EXTERNAL") == "EXTERNAL" else { return nil }
+        guard (address.ipVersion ?? "IPV4") == (family == .ipv6 ? "IPV6" : "IPV4") else { return nil }
+        var fields: [String: String] = ["name": name, "address": ip]
+        let scalars: [(String, String?)] = [
+            ("creationTimestamp", address.creationTimestamp), ("status", address.status),
+            ("addressType", address.addressType), ("ipVersion", address.ipVersion), ("networkTier", address.networkTier),
+            ("prefixLength", address.prefixLength.map(String.init)), ("id", address.id),
+        ]
+        for case let (key, value?) in scalars where !value.isEmpty { fields[key] = value }
+        for (key, value) in address.labels ?? [:] { fields["labels.\(key)"] = value }
+        return PoolAddress(id: name, ip: ip, family: family, holder: holder(of: address), fields: fields)
+    }
+
+    /// Who uses the address: nil when RESERVED; else its first user's self-link from `projects/` on.
+    static func holder(of address: Compute.Address) -> AddressHolder? {
+        let users = address.users ?? []
+        let status = address.status ?? (users.isEmpty ? "RESERVED" : "IN_USE")
+        guard status != "RESERVED" else { return nil }
+        guard let user = users.first else { return AddressHolder(interfaceID: "unknown (\(status))") }
+        let path = user.firstRange(of: "projects/").map { String(user[$0.lowerBound...]) } ?? user
+        let parts = path.split(separator: "/")
+        let instance = parts.count == 6 && parts[4] == "instances" ? String(parts[5]) : nil
+        return AddressHolder(interfaceID: path, instanceID: instance)
+    }
+
+    // MARK: Claiming
+
+    public func attach(_ address: PoolAddress, to identity: InstanceIdentity) async throws {
+        let target = try Self.target(identity)
+        // With nic0 emptied by a lost race, this instance may be cut off the API for a while.
+        let reader = emptied.contains(address.family) ? swapCompute : compute
+        let current: Compute.Address
+        do {
+            current = try await reader.getAddress(project: target.project, region: target.region, name: address.id)
+        } catch let error as KubeIPError where error.code == .notFound {
+            throw KubeIPError(.conflict, "\(address.ip) (\(address.id)) no longer exists", resource: address.id)
+        }
+        let ip = current.address ?? address.ip
+        if let holder = Self.holder(of: current) {
+            if holder.interfaceID == identity.interfaceID { return }
+            throw KubeIPError(.conflict, "\(ip) (\(address.id)) is \(current.status ?? "in use"), used by \(holder.interfaceID)",
+                              resource: address.id)
+        }
+        switch address.family {
+        case .ipv4: try await attachIPv4(ip, current, target)
+        case .ipv6: try await attachIPv6(ip, current, target)
+        }
+    }
+
+    private func attachIPv4(_ ip: String, _ address: Compute.Address, _ target: Target) async throws {
+        if !emptied.contains(.ipv4) {
+            let nic = try await primaryInterface(target)
+            if let config = nic.accessConfigs?.first(where: Self.isIPv4) {
+                if config.natIP == ip { intact.insert(.ipv4); return }
+                try await remove(config, family: .ipv4, target, replacing: ip)
+            }
+            emptied.insert(.ipv4)
+        }
+        let config = Compute.AccessConfig(type: "ONE_TO_ONE_NAT", name: Self.ipv4ConfigName, natIP: ip,
+                                          networkTier: address.networkTier)
+        do {
+            try await swapCompute.addAccessConfig(project: target.project, zone: target.zone, instance: target.instance,
+                                                  config: config)
+        } catch let error as KubeIPError where ComputeError.isAccessConfigTaken(error) {
+            // nic0 has an access config already: an earlier try whose answer was lost, or someone else's.
+            emptied.remove(.ipv4)
+            let nic = try await primaryInterface(target)
+            if nic.accessConfigs?.contains(where: { Self.isIPv4($0) && $0.natIP == ip }) == true { intact.insert(.ipv4); return }
+            throw KubeIPError(.conflict, "nic0 of \(target.instance) got another access config while \(ip) was being attached",
+                              resource: address.name)
+        }
+        emptied.remove(.ipv4)
+        intact.insert(.ipv4)
+    }
+
+    private func attachIPv6(_ ip: String, _ address: Compute.Address, _ target: Target) async throws {
+        var nic = try await primaryInterface(target)
+        if nic.stackType == "IPV4_ONLY" {
+            throw KubeIPError.invalid("ip-families",
+                                      "nic0 of \(target.instance) is IPv4 only (stackType IPV4_ONLY) and cannot take an IPv6 address; claim ipv4 only or make the interface dual stack")
+        }
+        if let config = nic.ipv6AccessConfigs?.first {
+            if config.externalIpv6 == ip { intact.insert(.ipv6); return }
+            try await remove(config, family: .ipv6, target, replacing: ip)
+            emptied.insert(.ipv6)
+            nic = try await primaryInterface(target)
+        }
+        let config = Compute.AccessConfig(type: "DIRECT_IPV6", name: removed[.ipv6]?.name ?? Self.ipv6ConfigName,
+                                          externalIpv6: ip, externalIpv6PrefixLength: address.prefixLength ?? 96,
+                                          networkTier: address.networkTier)
+        do {
+            try await updateIPv6(config, nic: nic, target)
+        } catch let error as KubeIPError where ComputeError.isAccessConfigTaken(error) {
+            let nic = try await primaryInterface(target)
+            if nic.ipv6AccessConfigs?.contains(where: { $0.externalIpv6 == ip }) == true {
+                emptied.remove(.ipv6)
+                intact.insert(.ipv6)
+                return
+            }
+            throw KubeIPError(.conflict, "nic0 of \(target.instance) got another IPv6 access config while \(ip) was being attached",
+                              resource: address.name)
+        }
+        emptied.remove(.ipv6)
+        intact.insert(.ipv6)
+    }
+
+    /// updateNetworkInterface with `config` as the only IPv6 access config; a stale fingerprint
+    /// reads the instance again (bounded).
+    private func updateIPv6(_ config: Compute.AccessConfig, nic: Compute.NetworkInterface, _ target: Target) async throws {
+        var current = nic
+        var stale = 0
+        while true {
+            let body = Compute.NetworkInterface(fingerprint: current.fingerprint, ipv6AccessConfigs: [config])
+            do {
+                try await swapCompute.updateNetworkInterface(project: target.project, zone: target.zone,
+                                                             instance: target.instance, networkInterface: current.name ?? "nic0",
+                                                             body: body)
+                return
+            } catch let error as GCPStaleFingerprint {
+                stale += 1
+                guard stale <= fingerprintRetries else {
+                    throw KubeIPError(.unavailable, "\(error.description), \(stale) times in a row", resource: error.resource)
+                }
+                logger.debug("stale fingerprint, reading the instance again", metadata: ["instance": "\(target.instance)"])
+                current = try await primaryInterface(target)
+            }
+        }
+    }
+
+    /// Deletes nic0's access config of `family` (gone already counts as done).
+    private func remove(_ config: Compute.AccessConfig, family: IPFamily, _ target: Target, replacing ip: String?) async throws {
+        let name = config.name ?? (family == .ipv4 ? Self.ipv4ConfigName : Self.ipv6ConfigName)
+        intact.remove(family)
+        logger.info(ip == nil ? "removing the static external address" : "replacing the external address",
+                    metadata: ["current": "\(config.natIP ?? config.externalIpv6 ?? "none")", "access_config": "\(name)",
+                               "new": "\(ip ?? "ephemeral")", "instance": "\(target.instance)"])
+        do {
+            try await swapCompute.deleteAccessConfig(project: target.project, zone: target.zone, instance: target.instance,
+                                                     accessConfig: name)
+        } catch let error as KubeIPError
+                    where error.code == .notFound || error.message.lowercased().contains("no access config") {
+            logger.debug("access config already gone", metadata: ["access_config": "\(name)"])
+        }
+        removed[family] = Compute.AccessConfig(name: name, networkTier: config.networkTier)
+    }
+
+    // MARK: Ending a round, releasing
+
+    /// When no address was attached: puts an ephemeral access config back on nic0 if kubeip
+    /// removed one (IPv4: if nic0 has none at all), so the instance keeps an external address.
+    /// Reads the instance only when this process has not yet seen nic0 with an IPv4 access
+    /// config since it last changed it.
+    public func endClaimRound(family: IPFamily, attached: PoolAddress?, for identity: InstanceIdentity) async throws {
+        guard attached == nil else { return }
+        let target = try Self.target(identity)
+        switch family {
+        case .ipv4:
+            if !emptied.contains(.ipv4) {
+                guard !intact.contains(.ipv4) else { return }
+                let nic = try await primaryInterface(target)
+                if nic.accessConfigs?.contains(where: Self.isIPv4) == true { intact.insert(.ipv4); return }
+            }
+            try await restoreIPv4(target)
+        case .ipv6:
+            guard emptied.contains(.ipv6) else { return }
+            try await restoreIPv6(target)
+        }
+    }
+
+    public func detach(_ address: PoolAddress, from identity: InstanceIdentity) async throws {
+        let target = try Self.target(identity)
+        let nic = try await primaryInterface(target)
+        switch address.family {
+        case .ipv4:
+            guard let config = nic.accessConfigs?.first(where: { Self.isIPv4($0) && $0.natIP == address.ip }) else { return }
+            try await remove(config, family: .ipv4, target, replacing: nil)
+            emptied.insert(.ipv4)
+            try await restoreIPv4(target)
+        case .ipv6:
+            guard let config = nic.ipv6AccessConfigs?.first(where: { $0.externalIpv6 == address.ip }) else { return }
+            try await remove(config, family: .ipv6, target, replacing: nil)
+            emptied.insert(.ipv6)
+            try await restoreIPv6(target)
+        }
+    }
+
+    private func restoreIPv4(_ target: Target) async throws {
+        let config = Compute.AccessConfig(type: "ONE_TO_ONE_NAT", name: removed[.ipv4]?.name ?? Self.ipv4ConfigName,
+                                          networkTier: removed[.ipv4]?.networkTier)
+        logger.notice("no static address on nic0: putting an ephemeral external address back",
+                      metadata: ["instance": "\(target.instance)"])
+        do {
+            try await swapCompute.addAccessConfig(project: target.project, zone: target.zone, instance: target.instance,
+                                                  config: config)
+        } catch let error as KubeIPError where ComputeError.isAccessConfigTaken(error) {
+            logger.debug("nic0 has an access config already", metadata: ["instance": "\(target.instance)"])
+        }
+        emptied.remove(.ipv4)
+        intact.insert(.ipv4)
+    }
+
+    private func restoreIPv6(_ target: Target) async throws {
+        let nic = try await primaryInterface(target)
+        if nic.ipv6AccessConfigs?.isEmpty == false {
+            emptied.remove(.ipv6)
+            return
+        }
+        logger.notice("no static IPv6 address on nic0: putting an ephemeral external IPv6 range back",
+                      metadata: ["instance": "\(target.instance)"])
+        let config = Compute.AccessConfig(type: "DIRECT_IPV6", name: removed[.ipv6]?.name ?? Self.ipv6ConfigName,
+                                          networkTier: removed[.ipv6]?.networkTier)
+        do {
+            try await updateIPv6(config, nic: nic, target)
+        } catch let error as KubeIPError where ComputeError.isAccessConfigTaken(error) {
+            logger.debug("nic0 has an IPv6 access config already", metadata: ["instance": "\(target.instance)"])
+        }
+        emptied.remove(.ipv6)
+        intact.insert(.ipv6)
+    }
+
+    // MARK: Helpers
+
+    static func isIPv4(_ config: Compute.AccessConfig) -> Bool {
+        (config.type ?? "ONE_TO_ONE_NAT") == "ONE_TO_ONE_NAT"
+    }
+
+    /// nic0 as instances.get shows it now.
+    private func primaryInterface(_ target: Target) async throws -> Compute.NetworkInterface {
+        let instance = try await compute.getInstance(project: target.project, zone: target.zone, name: target.instance)
+        let interfaces = instance.networkInterfaces ?? []
+        guard let nic = interfaces.first(where: { $0.name == "nic0" }) ?? interfaces.first else {
+            throw KubeIPError(.cloudAPI, "instance \(target.instance) has no network interface", resource: target.instance)
+        }
+        return nic
+    }
+}

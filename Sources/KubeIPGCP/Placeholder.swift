@@ -1,1 +1,0 @@
-// KubeIPGCP: the Google Cloud adapter.

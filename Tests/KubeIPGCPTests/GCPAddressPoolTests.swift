@@ -1,0 +1,333 @@
+import Foundation
+import KubeIPCore
+import KubeIPHTTP
+import KubeIPSimulator
+import Testing
+@testable import KubeIPGCP
+
+@Suite struct GCPAddressPoolTests {
+    static func world(_ configure: (inout ComputeEngineDouble.Configuration) -> Void = { _ in }) async -> GCEWorld {
+        let world = GCEWorld(configure)
+        await world.double.reserveAddress(name: "edge-a", ip: "35.200.0.1", labels: ["kubeip": "reserved"])
+        await world.double.reserveAddress(name: "edge-b", ip: "35.200.0.2", labels: ["kubeip": "reserved"], reportsIPVersion: false)
+        await world.double.reserveAddress(name: "other", ip: "35.200.0.9", labels: ["team": "web"])
+        return world
+    }
+
+    @Test func aFirstIPv4AssignmentCostsEightComputeCalls() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        let ephemeral = try #require(await world.double.accessConfigs(of: "vm-1").first?.natIP)
+        let engine = try world.engine("vm-1")
+        let held = try await engine.acquire()
+        let address = try #require(held.first?.address)
+        #expect(["edge-a", "edge-b"].contains(address.id))
+        let configs = await world.double.accessConfigs(of: "vm-1")
+        #expect(configs.map(\.natIP) == [address.ip])
+        #expect(configs.first?.isEphemeral == false)
+        #expect(configs.first?.name == "External NAT")
+        #expect(address.ip != ephemeral)
+        let stored = try #require(await world.double.address(address.id))
+        #expect(stored.status == "IN_USE")
+        #expect(stored.users == [await world.selfLink("vm-1")])
+        #expect(await world.computeCalls() == [
+            "compute.addresses.list", "compute.addresses.get", "compute.instances.get",
+            "compute.instances.deleteAccessConfig", "compute.zoneOperations.wait",
+            "compute.instances.addAccessConfig", "compute.zoneOperations.wait", "compute.addresses.list",
+        ])
+        // The address without an ipVersion is in the pool too.
+        let pool = try await world.adapter("vm-1").pool.addresses(family: .ipv4, for: try await engine.discover())
+        #expect(pool.map(\.id) == ["edge-a", "edge-b"])
+    }
+
+    @Test func poolAddressesCarryHolderAndOrderFields() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        await world.double.createInstance(name: "vm-2")
+        await world.double.attachAddress("edge-b", to: "vm-2")
+        let cloud = try world.adapter("vm-1")
+        let me = try await cloud.identity.identity()
+        #expect(me.interfaceID == "projects/kubeip-sim/zones/europe-west1-b/instances/vm-1")
+        #expect(me.region == "europe-west1")
+        let pool = try await cloud.pool.addresses(family: .ipv4, for: me)
+        #expect(pool.count == 2)
+        #expect(pool[0].holder == nil)
+        #expect(pool[0].fields["name"] == "edge-a")
+        #expect(pool[0].fields["address"] == "35.200.0.1")
+        #expect(pool[0].fields["labels.kubeip"] == "reserved")
+        #expect(pool[0].fields["creationTimestamp"] != nil)
+        #expect(pool[1].holder == AddressHolder(interfaceID: "projects/kubeip-sim/zones/europe-west1-b/instances/vm-2",
+                                                instanceID: "vm-2"))
+        #expect(try await cloud.pool.address(id: "other", family: .ipv4, for: me) == nil)
+        #expect(try await cloud.pool.address(id: "gone", family: .ipv4, for: me) == nil)
+        #expect(try await cloud.pool.address(id: "edge-a", family: .ipv6, for: me) == nil)
+        #expect(try await cloud.pool.address(id: "edge-a", family: .ipv4, for: me)?.ip == "35.200.0.1")
+    }
+
+    @Test func anAddressHeldAfterARestartIsAdoptedWithOneCall() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        await world.double.attachAddress("edge-b", to: "vm-1")
+        let held = try await world.engine("vm-1").acquire()
+        #expect(held.first?.address.id == "edge-b")
+        #expect(held.first?.adopted == true)
+        #expect(await world.computeCalls() == ["compute.addresses.list"])
+    }
+
+    @Test func ipv6ClaimUsesUpdateNetworkInterfaceWithTheFingerprint() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "v6-a", ip: "2600:1900:4041:a00::", labels: ["kubeip": "reserved"])
+        await world.double.createInstance(name: "vm-6", stackType: "IPV4_IPV6", withEphemeralIPv6: true)
+        let ipv4Before = await world.double.accessConfigs(of: "vm-6")
+        let held = try await world.engine("vm-6", families: [.ipv6]).acquire()
+        #expect(held.map(\.address.id) == ["v6-a"])
+        let v6 = await world.double.ipv6AccessConfigs(of: "vm-6")
+        #expect(v6.map(\.externalIpv6) == ["2600:1900:4041:a00::"])
+        #expect(v6.first?.externalIpv6PrefixLength == 96)
+        #expect(v6.first?.isEphemeral == false)
+        #expect(await world.double.accessConfigs(of: "vm-6") == ipv4Before)
+        let updates = await world.double.requests(for: "compute.instances.updateNetworkInterface")
+        #expect(updates.count == 1)
+        #expect(updates[0].body?["fingerprint"]?.stringValue?.isEmpty == false)
+        #expect(updates[0].body?["ipv6AccessConfigs"]?[0]?["type"]?.stringValue == "DIRECT_IPV6")
+        #expect(updates[0].body?["ipv6AccessConfigs"]?[0]?["externalIpv6PrefixLength"]?.intValue == 96)
+        let lists = await world.double.requests(for: "compute.addresses.list")
+        #expect(lists.first?.queryValue("filter") == #"(labels.kubeip=reserved) AND (addressType = "EXTERNAL") AND (ipVersion = "IPV6")"#)
+        #expect(await world.computeCalls() == [
+            "compute.addresses.list", "compute.addresses.get", "compute.instances.get",
+            "compute.instances.deleteAccessConfig", "compute.zoneOperations.wait", "compute.instances.get",
+            "compute.instances.updateNetworkInterface", "compute.zoneOperations.wait", "compute.addresses.list",
+        ])
+    }
+
+    @Test func anIPv4OnlyInterfaceCannotClaimIPv6() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "v6-a", ip: "2600:1900:4041:a00::", labels: ["kubeip": "reserved"])
+        await world.double.createInstance(name: "vm-4")
+        await #expect {
+            try await world.engine("vm-4", families: [.ipv6]).acquire()
+        } throws: { error in
+            let error = error as? KubeIPError
+            return error?.code == .invalidSetting && error?.setting == "ip-families"
+        }
+        #expect(await world.double.requests(for: "compute.instances.updateNetworkInterface").isEmpty)
+        #expect(await world.double.accessConfigs(of: "vm-4").count == 1)
+    }
+
+    @Test func dualStackHoldsOneAddressOfEachFamily() async throws {
+        let world = await Self.world()
+        await world.double.reserveAddress(name: "v6-a", ip: "2600:1900:4041:a00::", labels: ["kubeip": "reserved"])
+        await world.double.createInstance(name: "vm-d", stackType: "IPV4_IPV6", withEphemeralIPv6: true)
+        let held = try await world.engine("vm-d", families: [.ipv4, .ipv6]).acquire()
+        #expect(held.map(\.family) == [.ipv4, .ipv6])
+        #expect(await world.double.accessConfigs(of: "vm-d").map(\.natIP) == [held[0].address.ip])
+        #expect(await world.double.ipv6AccessConfigs(of: "vm-d").map(\.externalIpv6) == [held[1].address.ip])
+        #expect(held[1].address.id == "v6-a")
+    }
+
+    @Test func theConnectivityGapAfterTheDeleteIsSurvived() async throws {
+        let world = await Self.world { $0.connectivityGap = .duration(.seconds(25)) }
+        await world.double.createInstance(name: "vm-1")
+        let held = try await world.engine("vm-1").acquire()
+        #expect(await world.double.accessConfigs(of: "vm-1").map(\.natIP) == [held[0].address.ip])
+        let failed = await world.double.requests.filter { $0.service == .compute && $0.status == nil }
+        #expect(failed.count >= 3)
+        #expect(world.clock.elapsed >= .seconds(25))
+    }
+
+    @Test func losingEveryCandidatePutsAnEphemeralAddressBack() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "edge-a", ip: "35.200.0.1", labels: ["kubeip": "reserved"])
+        await world.double.createInstance(name: "vm-1")
+        await world.double.createInstance(name: "vm-2")
+        // vm-2 takes the address after vm-1 saw it RESERVED and emptied its interface.
+        let double = world.double
+        let takeIt = Once("/addAccessConfig") { await double.attachAddress("edge-a", to: "vm-2") }
+        let engine = try world.engine("vm-1", retryAttempts: 1, interpose: { await takeIt($0) })
+        await #expect {
+            try await engine.acquire()
+        } throws: { ($0 as? KubeIPError)?.code == .poolExhausted }
+        let configs = await world.double.accessConfigs(of: "vm-1")
+        #expect(configs.count == 1)
+        #expect(configs.first?.isEphemeral == true)
+        #expect(configs.first?.natIP != "35.200.0.1")
+        let adds = await world.double.requests(for: "compute.instances.addAccessConfig")
+        #expect(adds.map { $0.body?["natIP"]?.stringValue } == ["35.200.0.1", nil])
+        let operations = await world.double.allOperations().filter { $0.operationType == "addAccessConfig" }
+        #expect(operations.first?.errors.first?.code == "IP_IN_USE_BY_ANOTHER_RESOURCE")
+    }
+
+    @Test func anAttachFailingAfterTheDeletePutsAnEphemeralAddressBackThenRetries() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "edge-a", ip: "35.200.0.1", labels: ["kubeip": "reserved"])
+        await world.double.createInstance(name: "vm-1")
+        // Longer than the swap's retries: the static add gives up.
+        await world.double.injectTransportFailure(count: 11, matching: "/addAccessConfig")
+        let held = try await world.engine("vm-1").acquire()
+        #expect(held.first?.address.id == "edge-a")
+        let adds = await world.double.requests(for: "compute.instances.addAccessConfig")
+        let answered = adds.filter { $0.status != nil }.map { $0.body?["natIP"]?.stringValue }
+        // The ephemeral address came back before the engine waited and tried again.
+        #expect(answered == [nil, "35.200.0.1"])
+        #expect(await world.double.accessConfigs(of: "vm-1").map(\.natIP) == ["35.200.0.1"])
+    }
+
+    @Test func theNextCandidateAfterALostRaceSkipsTheDelete() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        await world.double.createInstance(name: "vm-2")
+        let double = world.double
+        let cloud = try world.adapter("vm-1")
+        let me = try await cloud.identity.identity()
+        let pool = try await cloud.pool.addresses(family: .ipv4, for: me)
+        let first = try #require(pool.first { $0.id == "edge-a" })
+        let second = try #require(pool.first { $0.id == "edge-b" })
+        let takeIt = Once("/addAccessConfig") { await double.attachAddress("edge-a", to: "vm-2") }
+        let racing = try world.adapter("vm-1", interpose: { await takeIt($0) })
+        await #expect {
+            try await racing.pool.attach(first, to: me)
+        } throws: { ($0 as? KubeIPError)?.code == .conflict }
+        #expect(await world.double.accessConfigs(of: "vm-1").isEmpty)
+        await world.double.clearRequests()
+        try await racing.pool.attach(second, to: me)
+        #expect(await world.computeCalls() == ["compute.addresses.get", "compute.instances.addAccessConfig",
+                                               "compute.zoneOperations.wait"])
+        #expect(await world.double.accessConfigs(of: "vm-1").map(\.natIP) == ["35.200.0.2"])
+    }
+
+    @Test func sixVMsRaceForThreeAddressesWithoutALock() async throws {
+        let world = GCEWorld { $0.operationDelay = .seconds(2) }
+        for (n, ip) in ["35.200.0.1", "35.200.0.2", "35.200.0.3"].enumerated() {
+            await world.double.reserveAddress(name: "edge-\(n)", ip: ip, labels: ["kubeip": "reserved"])
+        }
+        let vms = (1...6).map { "vm-\($0)" }
+        for vm in vms { await world.double.createInstance(name: vm) }
+        // Every VM lists the pool (all three free) before any of them goes for an address.
+        let barrier = Barrier(parties: vms.count)
+        let engines = try vms.map { vm in
+            let first = Once("/addresses/") { await barrier.arrive() }
+            return try world.engine(vm, retryAttempts: 2, orderBy: "name", interpose: { await first($0) })
+        }
+        let outcomes = await withTaskGroup(of: (Int, String?).self) { group in
+            for (index, engine) in engines.enumerated() {
+                group.addTask {
+                    do { return (index, try await engine.acquire().first?.address.id) } catch { return (index, nil) }
+                }
+            }
+            var results: [Int: String?] = [:]
+            for await (index, id) in group { results[index] = id }
+            return results
+        }
+        let winners = outcomes.values.compactMap { $0 }
+        #expect(winners.count == 3)
+        #expect(Set(winners) == ["edge-0", "edge-1", "edge-2"])
+        for name in ["edge-0", "edge-1", "edge-2"] {
+            let address = try #require(await world.double.address(name))
+            #expect(address.status == "IN_USE")
+            #expect(address.users.count == 1)
+        }
+        var statics = 0
+        for vm in vms {
+            let configs = await world.double.accessConfigs(of: vm)
+            #expect(configs.count == 1, "\(vm) must keep exactly one IPv4 access config")
+            #expect(configs.first?.natIP != nil)
+            statics += configs.filter { !$0.isEphemeral }.count
+        }
+        #expect(statics == 3)
+        // The races were real: every VM went for an address, losing at addresses.get or when the
+        // API refused the address in its operation, as scheduling decides.
+        for vm in vms {
+            #expect(await world.double.requests(for: "compute.addresses.get").contains { $0.instance == vm })
+        }
+    }
+
+    @Test func aStaleFingerprintIsReadAgainAndRetried() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "v6-a", ip: "2600:1900:4041:a00::", labels: ["kubeip": "reserved"])
+        await world.double.reserveAddress(name: "v4-x", ip: "35.200.0.50")
+        await world.double.createInstance(name: "vm-6", stackType: "IPV4_IPV6", withEphemeralIPv6: true)
+        let double = world.double
+        // Something else changes nic0 between our read and our update.
+        let change = Once("/updateNetworkInterface") { await double.attachAddress("v4-x", to: "vm-6") }
+        let engine = try world.engine("vm-6", families: [.ipv6], interpose: { await change($0) })
+        let held = try await engine.acquire()
+        #expect(held.first?.address.id == "v6-a")
+        let updates = await world.double.requests(for: "compute.instances.updateNetworkInterface")
+        #expect(updates.map(\.status) == [412, 200])
+        #expect(await world.double.ipv6AccessConfigs(of: "vm-6").map(\.externalIpv6) == ["2600:1900:4041:a00::"])
+    }
+
+    @Test func releaseDetachesAndPutsAnEphemeralAddressBack() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        let engine = try world.engine("vm-1")
+        let held = try await engine.acquire()
+        try await engine.release()
+        let configs = await world.double.accessConfigs(of: "vm-1")
+        #expect(configs.count == 1)
+        #expect(configs.first?.isEphemeral == true)
+        #expect(await world.double.address(held[0].address.id)?.status == "RESERVED")
+        // Detaching again is a no-op.
+        try await world.adapter("vm-1").pool.detach(held[0].address, from: try await engine.discover())
+    }
+
+    @Test func releasingAnIPv6AddressPutsAnEphemeralRangeBack() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "v6-a", ip: "2600:1900:4041:a00::", labels: ["kubeip": "reserved"])
+        await world.double.createInstance(name: "vm-6", stackType: "IPV4_IPV6", withEphemeralIPv6: true)
+        let engine = try world.engine("vm-6", families: [.ipv6])
+        try await engine.acquire()
+        try await engine.release()
+        let v6 = await world.double.ipv6AccessConfigs(of: "vm-6")
+        #expect(v6.count == 1)
+        #expect(v6.first?.isEphemeral == true)
+        #expect(await world.double.address("v6-a")?.status == "RESERVED")
+    }
+
+    @Test func throttlingHonoursRetryAfterOnTheClock() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        await world.double.injectFailure(status: 429, retryAfter: 5, count: 2, matching: "/addresses")
+        let held = try await world.engine("vm-1").acquire()
+        #expect(held.count == 1)
+        #expect(Array(world.clock.sleeps.prefix(2)) == [.seconds(5), .seconds(5)])
+    }
+
+    @Test func filterAndOrderArePassedThroughExactly() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        _ = try await world.engine("vm-1", filter: "labels.kubeip = \"reserved\"; name != edge-a",
+                                   orderBy: "creationTimestamp desc").acquire()
+        let list = try #require(await world.double.requests(for: "compute.addresses.list").first)
+        #expect(list.queryValue("filter")
+            == #"(labels.kubeip = "reserved") AND (name != edge-a) AND (addressType = "EXTERNAL") AND (ipVersion != "IPV6")"#)
+        #expect(list.queryValue("orderBy") == "creationTimestamp desc")
+        #expect(await world.double.accessConfigs(of: "vm-1").map(\.natIP) == ["35.200.0.2"])
+    }
+
+    @Test func aFilterTheAPIRefusesIsAnInvalidSettingAndChangesNothing() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        let before = await world.double.accessConfigs(of: "vm-1")
+        await #expect {
+            try await world.engine("vm-1", filter: "labels.kubeip < reserved").acquire()
+        } throws: { error in
+            let error = error as? KubeIPError
+            return error?.code == .invalidSetting && error?.setting == "filter" && error?.exitCode == 78
+        }
+        #expect(await world.computeCalls() == ["compute.addresses.list"])
+        #expect(await world.double.accessConfigs(of: "vm-1") == before)
+    }
+
+    @Test func aMissingPermissionNamesItAndTheInterfaceIsRestored() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        await world.double.deny(permission: "compute.addresses.list")
+        await #expect {
+            try await world.engine("vm-1").acquire()
+        } throws: { error in
+            let error = error as? KubeIPError
+            return error?.code == .permissionDenied && error?.resource == "compute.addresses.list" && error?.exitCode == 77
+        }
+    }
+}
