@@ -17,9 +17,9 @@ struct ComputeCall: Sendable {
 
 extension ComputeEngineDouble {
     /// The Compute API: routing, then the checks the real frontend makes, then the method.
-    func serveCompute(_ request: HTTPRequest, _ url: RequestURL, recordIndex: Int) async -> HTTPResponse {
+    func serveCompute(_ request: HTTPRequest, _ url: RequestURL, record: Int) async -> HTTPResponse {
         do throws(GoogleErrorResponse) {
-            let call = try admit(request, url, recordIndex: recordIndex)
+            let call = try admit(request, url, record: record)
             let answer: JSONValue
             switch call.method.id {
             case "compute.addresses.list": answer = try listAddresses(call)
@@ -41,7 +41,7 @@ extension ComputeEngineDouble {
 
     // MARK: Admission
 
-    private func admit(_ request: HTTPRequest, _ url: RequestURL, recordIndex: Int) throws(GoogleErrorResponse) -> ComputeCall {
+    private func admit(_ request: HTTPRequest, _ url: RequestURL, record: Int) throws(GoogleErrorResponse) -> ComputeCall {
         let basePath = RequestURL(configuration.computeBaseURL)?.rawPath ?? "/"
         let relative = String(url.rawPath.dropFirst(basePath.count))
         let segments = relative.split(separator: "/", omittingEmptySubsequences: false).map { RequestURL.percentDecode($0) }
@@ -49,7 +49,7 @@ extension ComputeEngineDouble {
         guard let (method, pathValues) = shaped.first(where: { $0.0.httpMethod == request.method.uppercased() }) else {
             throw GoogleErrorResponse.urlNotFound("\(request.method) \(url.rawPath)")
         }
-        requests[recordIndex].methodID = method.id
+        updateRecord(record) { $0.methodID = method.id }
 
         let token = try authenticate(request, method: method)
 

@@ -12,9 +12,10 @@ extension ComputeEngineDouble {
         completeDueOperations()
         let url = RequestURL(request.url)
         let service = url.map(classify) ?? .unknown
-        let index = requests.count
+        requestCount += 1
+        let sequence = requestCount
         requests.append(GCERecordedRequest(
-            instance: vm, service: service, method: request.method, url: request.url,
+            sequence: sequence, instance: vm, service: service, method: request.method, url: request.url,
             path: url.map { relativePath($0, service: service) } ?? request.url,
             query: url?.query.map { GCERecordedRequest.QueryItem(name: $0.name, value: $0.value) } ?? [],
             headers: request.headers, body: request.body.isEmpty ? nil : try? JSONValue(parsing: request.body),
@@ -23,18 +24,24 @@ extension ComputeEngineDouble {
         guard let url else { throw HTTPTransportError(url: request.url, reason: "malformed URL", isTimeout: false) }
         try checkReachable(url, service: service, from: vm, request: request)
         if let response = try injectedFault(for: url, service: service, request: request) {
-            requests[index].status = response.status
+            updateRecord(sequence) { $0.status = response.status }
             return response
         }
         let response: HTTPResponse
         switch service {
         case .metadata: response = serveMetadata(request, url, vm: vm!)
         case .oauth: response = serveTokenEndpoint(request, url)
-        case .compute: response = await serveCompute(request, url, recordIndex: index)
+        case .compute: response = await serveCompute(request, url, record: sequence)
         case .unknown: throw HTTPTransportError(url: request.url, reason: "Could not resolve host", isTimeout: false)
         }
-        requests[index].status = response.status
+        updateRecord(sequence) { $0.status = response.status }
         return response
+    }
+
+    /// Amends the recorded request `sequence`, if it is still recorded.
+    func updateRecord(_ sequence: Int, _ change: (inout GCERecordedRequest) -> Void) {
+        guard let index = requests.lastIndex(where: { $0.sequence == sequence }) else { return }
+        change(&requests[index])
     }
 
     private func classify(_ url: RequestURL) -> GCEService {

@@ -26,9 +26,13 @@ public actor ComputeEngineDouble {
 
     /// The world and the endpoints.
     public struct Configuration: Sendable {
+        /// The project id (`project/project-id`, paths and self links).
         public var projectID: String
+        /// The project number (`project/numeric-project-id`, `instance/zone`); paths accept it too.
         public var projectNumber: String
+        /// The one region whose addresses the double holds.
         public var region: String
+        /// The zones instances may live in (the first is the default).
         public var zones: [String]
         /// The metadata server's `host[:port]` (what `GCE_METADATA_HOST` would hold);
         /// `169.254.169.254` also reaches it when this is the default name. Plain http only.
@@ -62,6 +66,7 @@ public actor ComputeEngineDouble {
         /// The connectivity gap a VM suffers after its IPv4 access config is deleted.
         public var connectivityGap: ConnectivityGap?
 
+        /// The defaults: project `kubeip-sim` (271828182845) in europe-west1, real endpoint URLs.
         public init(projectID: String = "kubeip-sim", projectNumber: String = "271828182845",
                     region: String = "europe-west1",
                     zones: [String] = ["europe-west1-b", "europe-west1-c", "europe-west1-d"],
@@ -139,6 +144,8 @@ public actor ComputeEngineDouble {
     var gapRequests: [String: Int] = [:]
     var gapUntil: [String: Date] = [:]
     var deniedPermissions: Set<String> = []
+    var requestCount = 0
+    var instanceCount = 0
 
     /// Every request received, in order, with its answer's status.
     public internal(set) var requests: [GCERecordedRequest] = []
@@ -188,7 +195,8 @@ public actor ComputeEngineDouble {
         let zone = zone ?? configuration.zones[0]
         precondition(configuration.zones.contains(zone), "zone \(zone) is not configured")
         let id = nextID()
-        let count = instances.count
+        let count = instanceCount
+        instanceCount += 1
         var nic = GCENetworkInterface(
             name: "nic0", network: "\(configuration.selfLinkBase)projects/\(configuration.projectID)/global/networks/default",
             subnetwork: "\(regionURL)/subnetworks/default",
@@ -436,10 +444,13 @@ func fnv1a(_ text: String) -> UInt64 {
 
 /// Requests from one VM (or from off the cloud) into a ``ComputeEngineDouble``.
 public struct GCEDoubleClient: HTTPClient {
+    /// The double served.
     public let double: ComputeEngineDouble
     /// The VM the requests come from; nil off the cloud.
     public let instanceName: String?
 
+    /// Serves `request` as the double would answer it from this VM; throws
+    /// ``HTTPTransportError`` where the real network would fail.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         try await double.handle(request, from: instanceName)
     }

@@ -157,6 +157,8 @@ public enum GCEService: String, Sendable, Hashable {
 
 /// One request the double received, for assertions.
 public struct GCERecordedRequest: Sendable, Hashable {
+    /// Position in arrival order, counting from 1 (stable across ``ComputeEngineDouble/clearRequests()``).
+    public var sequence: Int
     /// The VM that sent it (nil for an off-cloud client).
     public var instance: String?
     public var service: GCEService
