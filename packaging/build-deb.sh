@@ -85,6 +85,9 @@ gen() { # gen <file> <kubeip arguments...>
     [[ -s "$STAGE/$file" ]] || die "'kubeip $*' printed nothing"
 }
 gen kubeip.bash --generate-completion-script bash
+# Completions are sourced, not run: drop the generator's '#!/bin/bash' line (lintian
+# bash-completion-with-hashbang).
+sed -i '1{/^#!/d}' "$STAGE/kubeip.bash"
 gen _kubeip     --generate-completion-script zsh
 gen kubeip.fish --generate-completion-script fish
 gen kubeip.yaml settings --format yaml

@@ -29,9 +29,17 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Show the whole flow against an embedded simulated cloud (no cloud account needed).")
 
+    enum Flavor: String, ExpressibleByArgument, CaseIterable { case aws, gcp }
+
+    @Option(help: "Which cloud the simulation behaves like: aws (Elastic IPs) or gcp (Compute Engine).")
+    var cloud: Flavor = .aws
+
     func run() async throws {
         do {
-            try await Demo().run()
+            switch cloud {
+            case .aws: try await Demo().run()
+            case .gcp: try await Demo().runGCP()
+            }
         } catch {
             Runtime.printError(error)
             throw ExitCode.failure

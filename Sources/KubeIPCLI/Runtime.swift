@@ -1,5 +1,6 @@
 import ArgumentParser
 import KubeIPAWS
+import KubeIPGCP
 import KubeIPConfig
 import KubeIPCore
 import KubeIPHTTP
@@ -61,8 +62,19 @@ public struct Runtime: Sendable {
     /// supports (a filter no cloud accepts is wrong wherever this machine runs).
     static func validateFilter(_ settings: Settings) throws {
         switch settings.cloud {
-        case .aws, nil: _ = try EC2Filter.parse(settings.filter)
-        case .gcp, .simulated: break
+        case .aws: _ = try EC2Filter.parse(settings.filter)
+        case .gcp: _ = try GCPFilter.parse(settings.filter)
+        case .simulated: break
+        case nil:
+            do {
+                _ = try EC2Filter.parse(settings.filter)
+            } catch let aws as KubeIPError {
+                do {
+                    _ = try GCPFilter.parse(settings.filter)
+                } catch {
+                    throw KubeIPError.invalid("filter", "no cloud accepts this filter. On AWS: \(aws.message)")
+                }
+            }
         }
     }
 
@@ -95,7 +107,9 @@ public struct Runtime: Sendable {
             return try AWSCloud.make(filter: settings.filter, region: settings.region, environment: environment,
                                      http: http, clock: clock, random: random, logger: logger)
         case .gcp:
-            throw KubeIPError.invalid("cloud", "gcp is not available in this release yet; use cloud: aws or simulated")
+            return try GCPCloud.make(filter: settings.filter, orderBy: settings.orderBy?.description,
+                                     project: settings.project, region: settings.region, families: settings.families,
+                                     environment: environment, http: http, clock: clock, random: random, logger: logger)
         case .simulated:
             return await SimulatedCloud.standard()
         }

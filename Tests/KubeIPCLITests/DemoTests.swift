@@ -24,3 +24,21 @@ import Testing
         #expect(!text.contains("203.0.113.50  held"))
     }
 }
+
+@Suite struct GCPDemoTests {
+    @Test func everyVMKeepsAnExternalIPv4AndNoStaticIsShared() async throws {
+        let output = DemoTests.Lines()
+        let result = try await Demo(retryInterval: .milliseconds(50), write: { output.append($0) }).runGCP()
+        for vm in ["vm-a", "vm-b", "vm-c", "vm-d"] {
+            #expect(result[vm]?.count == 1, "\(vm) must have exactly one external IPv4")
+        }
+        let statics = ["vm-a", "vm-b", "vm-c", "vm-d"].flatMap { result[$0] ?? [] }.filter { $0.hasPrefix("198.51.100.") }
+        #expect(Set(statics).count == statics.count)
+        #expect(statics.count == 3)
+        #expect(result["vm-dual"]?.count == 2)
+        #expect(result["vm-dual"]?.contains("2001:db8:1:2::") == true)
+        let text = output.all.joined(separator: "\n")
+        #expect(text.contains("was taken by another instance"))
+        #expect(text.contains("ephemeral, put back"))
+    }
+}
