@@ -34,16 +34,3 @@ struct LoggedHTTP: Sendable {
         Int(((ContinuousClock.now - start).seconds * 1000).rounded())
     }
 }
-
-extension Backoff {
-    /// ``run(clock:random:onRetry:_:)`` that logs each retry at debug with `metadata`.
-    func run<T: Sendable>(clock: any WallClock, random: any RandomSource, logger: Logger, _ message: Logger.Message,
-                          _ metadata: Logger.Metadata, _ operation: () async throws -> T) async throws -> T {
-        try await run(clock: clock, random: random, onRetry: { error, pause in
-            var details = metadata
-            details["error"] = "\(error.code)"
-            details["retry_in_ms"] = "\(Int(pause.seconds * 1000))"
-            logger.debug(message, metadata: details)
-        }, operation)
-    }
-}

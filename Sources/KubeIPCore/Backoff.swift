@@ -1,3 +1,5 @@
+import Logging
+
 /// Capped exponential backoff with jitter, for throttling and transient cloud errors.
 public struct Backoff: Sendable, Equatable {
     /// Delay before the first retry.
@@ -49,5 +51,20 @@ public struct Backoff: Sendable, Equatable {
                 attempt += 1
             }
         }
+    }
+}
+
+extension Backoff {
+    /// ``run(clock:random:onRetry:_:)`` that logs each retry at debug level with `metadata`,
+    /// the error's code and the pause before the next try.
+    public func run<T: Sendable>(clock: any WallClock, random: any RandomSource, logger: Logger,
+                                 _ message: Logger.Message, _ metadata: Logger.Metadata,
+                                 _ operation: () async throws -> T) async throws -> T {
+        try await run(clock: clock, random: random, onRetry: { error, pause in
+            var details = metadata
+            details["error"] = "\(error.code)"
+            details["retry_in_ms"] = "\(Int(pause.seconds * 1000))"
+            logger.debug(message, metadata: details)
+        }, operation)
     }
 }
