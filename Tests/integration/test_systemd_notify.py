@@ -143,3 +143,24 @@ def test_watchdog_pid_of_another_process_disables_pings(cloud: Cloud, kubeip: Ku
     assert watchdogs_after(d, 0) == 0 and time.monotonic() - start >= 1.4
     assert d.terminate() == 0
     assert d.count("WATCHDOG") == 0, d.describe()
+
+
+def test_failed_reload_still_ends_with_ready(cloud: Cloud, kubeip: KubeIP) -> None:
+    # Type=notify-reload waits for READY=1 after RELOADING=1, whether the new configuration is good or not
+    # (the broken key must be one the harness does not set in the environment, which outranks the file)
+    inst = cloud.fleet(instances=1, pool=2, decoys=0)[0]
+    d = kubeip.daemon(inst, {"RELEASE_ON_EXIT": "false"}).wait_ready()
+    ip = d.held_ip()
+    held = cloud.by_ip(ip)
+    (d.dirs / "etc" / "kubeip.yaml").write_text("reconcile-interval: not-a-duration\n")
+    hup = time.monotonic()
+    d.signal(signal.SIGHUP)
+    assert d.wait_for(lambda ms: any(m.key == "RELOADING" and m.at >= hup for m in ms), 15), d.describe()
+    reloading_at = next(m.at for m in d.messages if m.key == "RELOADING")
+    d.wait_ready(timeout=15, after=reloading_at)
+    assert d.running()
+    after = [m.value for m in d.messages if m.key == "STATUS" and m.at >= reloading_at]
+    assert any("reload failed" in s and "reconcile-interval" in s for s in after), after
+    assert after[-1].startswith(f"holding {ip}"), after
+    assert cloud.by_ip(ip)["AssociationId"] == held["AssociationId"]
+    assert d.terminate() == 0
