@@ -434,6 +434,7 @@ class NotifySocket:
         self._sock.settimeout(0.1)
         self._cond = threading.Condition()
         self._messages: list[Notification] = []
+        self._datagrams: list[tuple[Notification, ...]] = []
         self._raw: list[str] = []
         self._stop = False
         self._thread = threading.Thread(target=self._loop, name="notify", daemon=True)
@@ -449,18 +450,24 @@ class NotifySocket:
                 return
             now = time.monotonic()
             text = data.decode(errors="replace")
+            parsed = tuple(Notification(now, k, v) for k, _, v in
+                           (line.partition("=") for line in text.split("\n") if line))
             with self._cond:
                 self._raw.append(text)
-                for line in text.split("\n"):
-                    if line:
-                        k, _, v = line.partition("=")
-                        self._messages.append(Notification(now, k, v))
+                self._datagrams.append(parsed)
+                self._messages.extend(parsed)
                 self._cond.notify_all()
 
     @property
     def messages(self) -> list[Notification]:
         with self._cond:
             return list(self._messages)
+
+    @property
+    def datagrams(self) -> list[tuple[Notification, ...]]:
+        """The messages grouped as they arrived: one tuple per datagram (one sd_notify call)."""
+        with self._cond:
+            return list(self._datagrams)
 
     def wait(self, pred: Callable[[list[Notification]], bool], timeout: float,
              alive: Callable[[], bool] = lambda: True) -> bool:
@@ -545,9 +552,16 @@ class KubeIP:
         return env
 
     def daemon(self, inst: Instance, env: dict[str, str | None] | None = None,
-               args: Iterable[str] = ("run",), dirs: Path | None = None) -> "Daemon":
+               args: Iterable[str] = ("run",), dirs: Path | None = None,
+               launcher: Iterable[str] = ()) -> "Daemon":
+        """Starts `kubeip <args>`; `launcher` (e.g. a `sh -c '... exec "$@"' sh` wrapper that
+        execs the binary, keeping its pid) goes before the binary on the command line."""
         d = dirs or self._dirs(inst.id)
-        dm = Daemon(self.binary, list(args), self.env(inst, d, env or {}), d, inst)
+        prefix = list(launcher)
+        if prefix:
+            dm = Daemon(Path(prefix[0]), [*prefix[1:], str(self.binary), *args], self.env(inst, d, env or {}), d, inst)
+        else:
+            dm = Daemon(self.binary, list(args), self.env(inst, d, env or {}), d, inst)
         self.daemons.append(dm)
         return dm.start()
 
