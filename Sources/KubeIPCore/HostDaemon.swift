@@ -135,7 +135,8 @@ public struct HostDaemon: Sendable {
         case .never: release = false
         case .shutdown:
             release = await shutdown.isSystemShuttingDown()
-            logger.info(release ? "the machine is shutting down: releasing" : "service stop or restart, not a shutdown: keeping the address")
+            logger.info(release ? "the machine is shutting down: releasing"
+                                : "no machine shutdown under way (or systemd could not tell): keeping the address")
         }
         let held = await engine.assignments.values.map(\.address.ip).sorted()
         guard release else {

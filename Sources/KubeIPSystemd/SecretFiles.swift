@@ -40,7 +40,7 @@ public enum SecretFiles {
             for (file, variable) in awsCredentialFiles {
                 let path = credentials + "/" + file
                 guard exists(path) else { continue }
-                try checkPrivate(path, variable: variable)
+                try checkPrivate(path, variable: nil)
                 guard let data = FileManager.default.contents(atPath: path) else {
                     throw KubeIPError(.io, "cannot read the credential \(path)", setting: variable, resource: path)
                 }
@@ -71,12 +71,13 @@ public enum SecretFiles {
     }
 
     /// Refuses a file whose permissions let other users read it.
-    public static func checkPrivate(_ path: String, variable: String) throws {
+    /// - Parameter variable: the environment variable that named the file, if one did.
+    public static func checkPrivate(_ path: String, variable: String?) throws {
         var info = stat()
         guard stat(path, &info) == 0 else { return }   // a missing file is reported by its reader
         if info.st_mode & S_IROTH != 0 {
             throw KubeIPError(.invalidSetting,
-                              "\(path) is readable by other users; a secret file must not be (chmod o-r \(path), or use LoadCredential=)",
+                              "\(path) is readable by other users; a secret file must not be (chmod o-r \(path))",
                               setting: variable, resource: path)
         }
     }
