@@ -45,26 +45,44 @@ public struct AWSAddressPool: AddressPool {
     }
 
     public func attach(_ address: PoolAddress, to identity: InstanceIdentity) async throws {
-        var attempts = 0
+        var trace = EC2CallTrace()
         do {
             _ = try await ec2.call("AssociateAddress", [
                 ("AllocationId", address.id), ("NetworkInterfaceId", identity.interfaceID),
                 ("AllowReassociation", "false"),
-            ], attempts: &attempts)
+            ], trace: &trace)
         } catch var error as KubeIPError where error.code == .conflict {
             // After a retry, the "other interface" may be ours: an earlier attempt whose answer was
             // lost (timeout, 5xx) may have associated the address. Look before calling it a lost race.
             // The happy path and a plain lost race cost no extra call.
-            if attempts > 1, let current = try await self.address(id: address.id, family: .ipv4, for: identity),
+            if trace.attempts > 1, let current = try await self.address(id: address.id, family: .ipv4, for: identity),
                current.isHeld(by: identity) {
                 return
             }
             error.message = "\(address.ip) (\(address.id)) is already associated with another interface"
             error.resource = address.id
             throw error
-        } catch var error as KubeIPError where error.code == .notFound {
-            error.resource = address.id
-            throw error
+        } catch let error as KubeIPError {
+            throw Self.associationFailure(error, ec2Code: trace.errorCode, address: address,
+                                          interfaceID: identity.interfaceID)
+        }
+    }
+
+    /// What a refused AssociateAddress means for the claim, by EC2's error code.
+    static func associationFailure(_ error: KubeIPError, ec2Code: String?, address: PoolAddress,
+                                   interfaceID: String) -> KubeIPError {
+        switch ec2Code {
+        case "InvalidAllocationID.NotFound":
+            // Released between our DescribeAddresses and this call: this candidate is gone, the next may do.
+            return KubeIPError(.conflict, "\(address.ip) (\(address.id)) was released before it could be associated",
+                               resource: address.id)
+        case "InvalidNetworkInterfaceID.NotFound":
+            return KubeIPError(.notFound, "EC2 does not know this instance's network interface \(interfaceID): \(error.message)",
+                               resource: interfaceID)
+        default:
+            var error = error
+            if error.code == .notFound { error.resource = address.id }
+            return error
         }
     }
 

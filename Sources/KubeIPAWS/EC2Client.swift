@@ -85,6 +85,14 @@ public struct EC2Client: Sendable {
     /// ``call(_:_:)`` that also counts the requests sent, so that a caller can tell whether an
     /// earlier attempt, whose answer was lost, may have taken effect.
     public func call(_ action: String, _ parameters: [(String, String)], attempts: inout Int) async throws -> AWSXMLElement {
+        var trace = EC2CallTrace()
+        defer { attempts += trace.attempts }
+        return try await call(action, parameters, trace: &trace)
+    }
+
+    /// ``call(_:_:)`` that records what happened: the requests sent and EC2's error code, so that
+    /// a caller can tell apart the refusals that share one ``KubeIPError`` code.
+    func call(_ action: String, _ parameters: [(String, String)], trace: inout EC2CallTrace) async throws -> AWSXMLElement {
         let regionName = try await region.region()
         let endpoint = AWSEndpoints.ec2(environment, region: regionName)
         let body = Array(PercentEncoding.form([("Action", action), ("Version", Self.apiVersion)] + parameters).utf8)
@@ -97,9 +105,10 @@ public struct EC2Client: Sendable {
             var refreshed = false
             while true {
                 let current = try await credentials.credentials()
-                attempts += 1
+                trace.attempts += 1
                 do {
-                    return try await attempt(action, unsigned, signer: signer, credentials: current)
+                    return try await attempt(action, unsigned, signer: signer, credentials: current,
+                                             errorCode: &trace.errorCode)
                 } catch let error as KubeIPError
                     where error.code == .authentication && current.sessionToken != nil && !refreshed {
                     // Temporary credentials may have been revoked or expired early: fetch new ones once.
@@ -112,7 +121,7 @@ public struct EC2Client: Sendable {
     }
 
     private func attempt(_ action: String, _ unsigned: HTTPRequest, signer: SigV4Signer,
-                         credentials: AWSCredentials) async throws -> AWSXMLElement {
+                         credentials: AWSCredentials, errorCode: inout String?) async throws -> AWSXMLElement {
         let request = signer.sign(unsigned, credentials: credentials, date: clock.now)
         let response = try await LoggedHTTP(http: http, logger: logger).send(
             request, "ec2 call", ["action": "\(action)"], requestID: AWSQueryError.requestID(response:)) { reason in
@@ -122,6 +131,7 @@ public struct EC2Client: Sendable {
         do {
             return try AWSQueryError.document(response, service: "ec2", action: action)
         } catch var error as KubeIPError {
+            errorCode = AWSQueryError.codeAndMessage(try? AWSXML.parse(response.body))?.code
             error.message = Self.scrub(error.message, credentials)
             throw error
         }
@@ -135,4 +145,13 @@ public struct EC2Client: Sendable {
         }
         return result
     }
+}
+
+/// What one EC2 call did, for callers that must tell refusals apart.
+struct EC2CallTrace: Sendable {
+    /// Requests sent, retries included.
+    var attempts = 0
+    /// EC2's error code (`InvalidAllocationID.NotFound`, …) of the last refused request; nil when none was refused
+    /// or the answer carried no EC2 error.
+    var errorCode: String?
 }

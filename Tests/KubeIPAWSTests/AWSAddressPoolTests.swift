@@ -110,6 +110,50 @@ import Testing
         #expect(fake.addresses.first { $0.allocationID == taken.id }?.interfaceID == "eni-other")
     }
 
+    @Test func anAddressReleasedBeforeTheAssociationIsALostCandidate() async throws {
+        let fake = Self.fakeWithPool()
+        let pool = try Self.cloud(fake).pool
+        let free = try #require(try await pool.addresses(family: .ipv4, for: Self.me).first { $0.isFree })
+        fake.releasedBeforeAssociate = [free.id]
+        do {
+            try await pool.attach(free, to: Self.me)
+            Issue.record("expected a conflict")
+        } catch let error as KubeIPError {
+            #expect(error.code == .conflict)
+            #expect(error.resource == free.id)
+            #expect(error.message == "\(free.ip) (\(free.id)) was released before it could be associated")
+        }
+    }
+
+    @Test func aMissingInterfaceIsFatalAndNamesTheInterface() async throws {
+        let fake = Self.fakeWithPool()
+        fake.deletedInterfaces = ["eni-primary"]
+        let pool = try Self.cloud(fake).pool
+        let free = try #require(try await pool.addresses(family: .ipv4, for: Self.me).first { $0.isFree })
+        do {
+            try await pool.attach(free, to: Self.me)
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .notFound)
+            #expect(error.resource == "eni-primary")
+            #expect(error.message.hasPrefix("EC2 does not know this instance's network interface eni-primary: "))
+            #expect(error.message.contains("InvalidNetworkInterfaceID.NotFound"))
+        }
+    }
+
+    @Test func theEngineMovesPastAnAddressReleasedMidClaim() async throws {
+        let fake = Self.fakeWithPool()
+        fake.releasedBeforeAssociate = ["eipalloc-0000000000000000c"] // the engine's first choice here
+        let clock = ManualClock()
+        let engine = AddressEngine(cloud: try Self.cloud(fake, clock: clock), settings: EngineSettings(), clock: clock,
+                                   random: FixedRandom(), logger: LogCapture().logger())
+        let held = try #require(try await engine.acquire().first)
+        #expect(held.address.id == "eipalloc-0000000000000000a")
+        #expect(fake.ec2Actions == ["DescribeAddresses", "AssociateAddress", "AssociateAddress", "DescribeAddresses"])
+        #expect(fake.ec2Requests.filter { $0.form["Action"] == "AssociateAddress" }.map { $0.form["AllocationId"] }
+                == ["eipalloc-0000000000000000c", "eipalloc-0000000000000000a"])
+    }
+
     @Test func detachUsesTheAssociationAndIsIdempotent() async throws {
         let fake = Self.fakeWithPool()
         let pool = try Self.cloud(fake).pool

@@ -257,7 +257,20 @@ final class FakeAWS: HTTPClient, @unchecked Sendable {
     /// Set to steal the next claim: the address goes to this interface just before our AssociateAddress.
     var raceWinner: String?
 
+    /// Allocation ids released (by someone else) just before our next AssociateAddress of them.
+    var releasedBeforeAssociate: Set<String> = []
+    /// Interfaces that no longer exist.
+    var deletedInterfaces: Set<String> = []
+    /// Interfaces in a VPC without an internet gateway.
+    var interfacesWithoutInternetGateway: Set<String> = []
+
     private func associate(_ form: [String: String]) -> HTTPResponse {
+        if let id = form["AllocationId"], releasedBeforeAssociate.remove(id) != nil {
+            addresses.removeAll { $0.allocationID == id }
+        }
+        if let eni = form["NetworkInterfaceId"], deletedInterfaces.contains(eni) {
+            return ec2Error(400, "InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '\(eni)' does not exist")
+        }
         guard let id = form["AllocationId"], let eni = form["NetworkInterfaceId"],
               let index = addresses.firstIndex(where: { $0.allocationID == id }) else {
             return ec2Error(400, "InvalidAllocationID.NotFound", "The allocation ID '\(form["AllocationId"] ?? "")' does not exist")
@@ -271,6 +284,9 @@ final class FakeAWS: HTTPClient, @unchecked Sendable {
         if let holder = addresses[index].interfaceID, holder != eni || strictReassociation,
            form["AllowReassociation"] != "true" {
             return ec2Error(400, "Resource.AlreadyAssociated", "resource \(id) is already associated with associate-id \(addresses[index].associationID ?? "")")
+        }
+        if interfacesWithoutInternetGateway.contains(eni) {
+            return ec2Error(400, "Gateway.NotAttached", "Network vpc-0a1b2c3d4e5f60718 is not attached to any internet gateway")
         }
         associations += 1
         let association = "eipassoc-\(String(format: "%017x", associations))"
