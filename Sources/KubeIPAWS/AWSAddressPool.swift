@@ -79,9 +79,17 @@ public struct AWSAddressPool: AddressPool {
         case "InvalidNetworkInterfaceID.NotFound":
             return KubeIPError(.notFound, "EC2 does not know this instance's network interface \(interfaceID): \(error.message)",
                                resource: interfaceID)
+        case "Gateway.NotAttached":
+            return KubeIPError(.cloudAPI,
+                               "the VPC of \(interfaceID) has no internet gateway; an Elastic IP cannot be associated (\(error.message))",
+                               resource: interfaceID)
         default:
             var error = error
             if error.code == .notFound { error.resource = address.id }
+            if error.code == .cloudAPI {
+                // EC2's own words (InvalidParameterValue, …), and what we asked of it.
+                error.message += " (associating \(address.ip) (\(address.id)) with \(interfaceID))"
+            }
             return error
         }
     }

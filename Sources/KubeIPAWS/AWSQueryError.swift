@@ -125,7 +125,8 @@ enum AWSQueryError {
         if notFound.contains(code) {
             return KubeIPError(.notFound, "\(serviceName) \(action): \(detail)", resource: resource)
         }
-        if filterCodes.contains(code) && message.lowercased().contains("filter") {
+        // Only a Describe call carries the user's filter; elsewhere these codes are plain API errors.
+        if action.hasPrefix("Describe") && filterCodes.contains(code) && message.lowercased().contains("filter") {
             return KubeIPError(.invalidSetting, "EC2 rejected the filter: \(message)", setting: "filter")
         }
         if status >= 500 {

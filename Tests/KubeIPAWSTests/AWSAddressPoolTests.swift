@@ -141,6 +141,41 @@ import Testing
         }
     }
 
+    @Test func aVPCWithoutAnInternetGatewayIsAClearFatalError() async throws {
+        let fake = Self.fakeWithPool()
+        fake.interfacesWithoutInternetGateway = ["eni-primary"]
+        let clock = ManualClock()
+        let engine = AddressEngine(cloud: try Self.cloud(fake, clock: clock), settings: EngineSettings(), clock: clock,
+                                   random: FixedRandom(), logger: LogCapture().logger())
+        do {
+            _ = try await engine.acquire()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .cloudAPI)
+            #expect(!error.isRetryable)
+            #expect(error.resource == "eni-primary")
+            #expect(error.description.hasPrefix(
+                "the VPC of eni-primary has no internet gateway; an Elastic IP cannot be associated (EC2 AssociateAddress failed: Gateway.NotAttached: "))
+        }
+        // One try: the next candidate would meet the same VPC.
+        #expect(fake.ec2Actions == ["DescribeAddresses", "AssociateAddress"])
+    }
+
+    @Test func anInvalidParameterOnAssociateIsAPlainAPIErrorNamingTheClaim() async throws {
+        let fake = Self.fakeWithPool()
+        fake.scriptedEC2 = [nil, ec2Error(400, "InvalidParameterValue", "The filter value is not valid for this address")]
+        let pool = try Self.cloud(fake).pool
+        let free = try #require(try await pool.addresses(family: .ipv4, for: Self.me).first { $0.isFree })
+        do {
+            try await pool.attach(free, to: Self.me)
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .cloudAPI)
+            #expect(error.setting == nil)
+            #expect(error.message == "EC2 AssociateAddress failed: InvalidParameterValue: The filter value is not valid for this address (associating \(free.ip) (\(free.id)) with eni-primary)")
+        }
+    }
+
     @Test func theEngineMovesPastAnAddressReleasedMidClaim() async throws {
         let fake = Self.fakeWithPool()
         fake.releasedBeforeAssociate = ["eipalloc-0000000000000000c"] // the engine's first choice here

@@ -65,7 +65,8 @@ import Testing
     struct Case: Sendable, CustomTestStringConvertible {
         var response: HTTPResponse
         var code: KubeIPError.Code
-        var testDescription: String { "\(response.status) \(response.text.prefix(80))" }
+        var action = "AssociateAddress"
+        var testDescription: String { "\(action) \(response.status) \(response.text.prefix(80))" }
     }
 
     @Test(arguments: [
@@ -88,8 +89,13 @@ import Testing
         Case(response: ec2Error(400, "Resource.AlreadyAssociated", "resource eipalloc-1 is already associated"), code: .conflict),
         Case(response: ec2Error(400, "InvalidAllocationID.NotFound", "The allocation ID 'eipalloc-1' does not exist"), code: .notFound),
         Case(response: ec2Error(400, "InvalidAssociationID.NotFound", "The association ID does not exist"), code: .notFound),
-        Case(response: ec2Error(400, "InvalidParameterValue", "The filter 'bogus' is invalid"), code: .invalidSetting),
-        Case(response: ec2Error(400, "InvalidFilter", "The filter is invalid"), code: .invalidSetting),
+        Case(response: ec2Error(400, "InvalidParameterValue", "The filter 'bogus' is invalid"), code: .invalidSetting,
+             action: "DescribeAddresses"),
+        Case(response: ec2Error(400, "InvalidFilter", "The filter is invalid"), code: .invalidSetting, action: "DescribeAddresses"),
+        // AssociateAddress takes no filter: whatever the message says, it is not about the filter setting.
+        Case(response: ec2Error(400, "InvalidParameterValue", "The filter 'bogus' is invalid"), code: .cloudAPI),
+        Case(response: ec2Error(400, "Gateway.NotAttached", "Network vpc-1 is not attached to any internet gateway"),
+             code: .cloudAPI),
         Case(response: ec2Error(400, "InvalidParameterValue", "Value (x) for parameter allocationId is invalid"), code: .cloudAPI),
         Case(response: ec2Error(400, "OperationNotPermitted", "nope"), code: .cloudAPI),
     ])
@@ -97,14 +103,14 @@ import Testing
         let clock = ManualClock()
         let http = ScriptedHTTP { _, _ in testCase.response }
         do {
-            _ = try await Self.client(http, clock: clock).call("AssociateAddress", [])
+            _ = try await Self.client(http, clock: clock).call(testCase.action, [])
             Issue.record("expected an error")
         } catch let error as KubeIPError {
             #expect(error.code == testCase.code)
             if testCase.code == .invalidSetting { #expect(error.setting == "filter") }
             if testCase.code == .permissionDenied {
-                #expect(error.resource == "ec2:AssociateAddress")
-                #expect(error.message.hasPrefix("AWS refused ec2:AssociateAddress: "))
+                #expect(error.resource == "ec2:\(testCase.action)")
+                #expect(error.message.hasPrefix("AWS refused ec2:\(testCase.action): "))
                 #expect(error.message.hasSuffix("; grant it in the instance role's policy"))
             }
             // Only throttling and transient failures are retried (8 times by default).
