@@ -10,7 +10,9 @@ public enum AWSCloud {
     /// - Parameters:
     ///   - filter: the `filter` setting, describe-addresses shorthand (empty = every address).
     ///   - region: the `region` setting; else AWS_REGION, else AWS_DEFAULT_REGION, else the
-    ///     instance's region from IMDS, learned at the first EC2 call.
+    ///     instance's region from IMDS, learned at the first EC2 or STS call. It picks the EC2 and
+    ///     STS endpoints in the region's partition; AWS_USE_FIPS_ENDPOINT=true picks their FIPS
+    ///     endpoints where they exist.
     ///   - environment: the process environment (AWS_* variables, HOME).
     ///   - readFile: reads shared credential files and token files.
     /// - Throws: ``KubeIPError`` `.invalidSetting` for a malformed filter or endpoint override.
@@ -27,10 +29,12 @@ public enum AWSCloud {
         let configuredRegion = AWSEndpoints.configuredRegion(setting: region, environment: environment)
         let imds = IMDSClient(endpoint: IMDSClient.endpoint(environment: environment), http: http, clock: clock,
                               random: random, logger: logger)
+        // One resolver for EC2 and STS: the same region, and IMDS asked for it at most once.
+        let regionResolver = AWSRegionResolver(configured: configuredRegion, imds: imds)
         let credentials = AWSCredentialsChain.standard(environment: environment, readFile: readFile,
-                                                       region: configuredRegion, imds: imds, http: http, clock: clock,
+                                                       region: regionResolver, imds: imds, http: http, clock: clock,
                                                        random: random, logger: logger)
-        let ec2 = EC2Client(environment: environment, region: AWSRegionResolver(configured: configuredRegion, imds: imds),
+        let ec2 = EC2Client(environment: environment, region: regionResolver,
                             credentials: credentials, http: http, clock: clock, random: random, logger: logger)
         return CloudAdapter(name: "aws", identity: AWSIdentityProvider(imds: imds),
                             pool: AWSAddressPool(ec2: ec2, filter: parsed, logger: logger))

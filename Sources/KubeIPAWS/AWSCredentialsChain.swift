@@ -32,8 +32,11 @@ public actor AWSCredentialsChain {
     }
 
     /// The SDKs' order: environment, web identity, shared files, container, instance role.
+    ///
+    /// `region` places the STS endpoint for web identity; share EC2's resolver so that a region
+    /// learned from IMDS is asked for once.
     public static func standard(environment: [String: String], readFile: @escaping AWSFileReader = localFileReader,
-                                region: String?, imds: IMDSClient, http: any HTTPClient,
+                                region: AWSRegionResolver, imds: IMDSClient, http: any HTTPClient,
                                 clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(),
                                 logger: Logger = Logger(label: "kubeip.aws.credentials")) -> AWSCredentialsChain {
         AWSCredentialsChain(providers: [

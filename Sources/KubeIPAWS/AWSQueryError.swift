@@ -1,36 +1,6 @@
 import KubeIPCore
 import KubeIPHTTP
 
-/// Endpoints and regions.
-enum AWSEndpoints {
-    /// AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL; nil when neither is set.
-    static func override(_ environment: [String: String], service: String) -> String? {
-        for name in ["AWS_ENDPOINT_URL_\(service.uppercased())", "AWS_ENDPOINT_URL"] {
-            if let value = environment[name]?.trimmedWhitespace, !value.isEmpty { return value }
-        }
-        return nil
-    }
-
-    static func dnsSuffix(region: String) -> String {
-        region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-    }
-
-    /// The EC2 endpoint for `region`, honouring the overrides; always ends with a path.
-    static func ec2(_ environment: [String: String], region: String) -> String {
-        let base = override(environment, service: "EC2") ?? "https://ec2.\(region).\(dnsSuffix(region: region))"
-        guard let parts = URLParts(base), parts.path != "/" || base.hasSuffix("/") else { return base + "/" }
-        return base
-    }
-
-    /// The configured region: the `region` setting, else AWS_REGION, else AWS_DEFAULT_REGION.
-    static func configuredRegion(setting: String?, environment: [String: String]) -> String? {
-        for value in [setting, environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]] {
-            if let value = value?.trimmedWhitespace, !value.isEmpty { return value }
-        }
-        return nil
-    }
-}
-
 /// The error of an AWS Query API answer (EC2's `Response/Errors/Error`, STS's `ErrorResponse/Error`)
 /// and its translation to ``KubeIPError``.
 enum AWSQueryError {

@@ -35,15 +35,18 @@ public struct WebIdentityCredentialsProvider: AWSCredentialsProvider {
     public let name = "web identity"
     let environment: [String: String]
     let readFile: AWSFileReader
-    let region: String?
+    let region: AWSRegionResolver
     let http: any HTTPClient
     let clock: any WallClock
     let random: any RandomSource
     let logger: Logger
     let backoff: Backoff
 
-    /// `region` picks the regional STS endpoint; without one the global endpoint is used.
-    public init(environment: [String: String], readFile: @escaping AWSFileReader = localFileReader, region: String?,
+    /// `region` picks the regional STS endpoint: the same resolution as EC2's (the setting,
+    /// AWS_REGION, AWS_DEFAULT_REGION, then the instance's region from IMDS). It is not consulted
+    /// when AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL names the endpoint.
+    public init(environment: [String: String], readFile: @escaping AWSFileReader = localFileReader,
+                region: AWSRegionResolver,
                 http: any HTTPClient, clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(),
                 logger: Logger = Logger(label: "kubeip.aws.credentials"), backoff: Backoff = Backoff(maxRetries: 4)) {
         self.environment = environment
@@ -56,11 +59,11 @@ public struct WebIdentityCredentialsProvider: AWSCredentialsProvider {
         self.backoff = backoff
     }
 
-    /// AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the regional (or global) STS endpoint.
+    /// AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the regional STS endpoint in the region's
+    /// partition (FIPS where AWS_USE_FIPS_ENDPOINT=true and one exists); the global endpoint only
+    /// when `region` is nil.
     public static func endpoint(environment: [String: String], region: String?) -> String {
-        if let url = AWSEndpoints.override(environment, service: "STS") { return url }
-        guard let region, !region.isEmpty else { return "https://sts.amazonaws.com" }
-        return "https://sts.\(region).\(AWSEndpoints.dnsSuffix(region: region))"
+        AWSEndpoints.sts(environment, region: region)
     }
 
     public func resolve() async throws -> AWSCredentials? {
@@ -78,7 +81,8 @@ public struct WebIdentityCredentialsProvider: AWSCredentialsProvider {
         }
         var session = environment["AWS_ROLE_SESSION_NAME"]?.trimmedWhitespace ?? ""
         if session.isEmpty { session = "kubeip-\(Int(clock.now.timeIntervalSince1970))" }
-        let endpoint = Self.endpoint(environment: environment, region: region)
+        let regionName = AWSEndpoints.override(environment, service: "STS") == nil ? try await region.region() : nil
+        let endpoint = Self.endpoint(environment: environment, region: regionName)
         let body = PercentEncoding.form([
             ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"),
             ("RoleArn", roleARN), ("RoleSessionName", session), ("WebIdentityToken", token),

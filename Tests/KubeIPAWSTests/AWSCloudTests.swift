@@ -40,6 +40,19 @@ import Testing
         _ = fake
     }
 
+    @Test func stsAndEC2ShareTheRegionLearnedFromIMDS() async throws {
+        let fake = AWSAddressPoolTests.fakeWithPool()
+        let environment = ["AWS_WEB_IDENTITY_TOKEN_FILE": "/token", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/kubeip"]
+        let cloud = try AWSCloud.make(filter: "", region: nil, environment: environment, http: fake, clock: ManualClock(),
+                                      random: FixedRandom(), readFile: { $0 == "/token" ? "jwt" : nil },
+                                      logger: LogCapture().logger())
+        let identity = try await cloud.identity.identity()
+        _ = try await cloud.pool.addresses(family: .ipv4, for: identity)
+        let urls = fake.requests.map(\.url)
+        #expect(urls.filter { $0.hasPrefix("https://") } == ["https://sts.eu-west-1.amazonaws.com/", FakeAWS.ec2URL])
+        #expect(urls.filter { $0.hasSuffix("/placement/region") }.count == 2) // the identity's, then the resolver's, once
+    }
+
     /// A whole flow — web identity credentials from STS, identity from IMDS, claim, an expired
     /// token, verify, release — logged at trace level must show no secret, token or signature.
     @Test func logsNeverShowSecretsTokensOrSignatures() async throws {

@@ -99,13 +99,48 @@ import Testing
 
     // MARK: Web identity
 
+    static func region(_ name: String?, imds: IMDSClient? = nil) -> AWSRegionResolver {
+        AWSRegionResolver(configured: name, imds: imds)
+    }
+
+    static let webIdentityEnvironment = ["AWS_WEB_IDENTITY_TOKEN_FILE": "/t", "AWS_ROLE_ARN": "arn:aws:iam::1:role/r"]
+
+    @Test func webIdentityUsesTheRegionLearnedFromIMDS() async throws {
+        let fake = FakeAWS()
+        fake.zone = "ap-southeast-2c"
+        let clock = ManualClock()
+        let imds = IMDSClient(http: fake, clock: clock, random: FixedRandom(), logger: LogCapture().logger())
+        let provider = WebIdentityCredentialsProvider(
+            environment: Self.webIdentityEnvironment, readFile: Self.files(["/t": "tok"]), region: Self.region(nil, imds: imds),
+            http: fake, clock: clock, random: FixedRandom(), logger: LogCapture().logger())
+        #expect(try await provider.resolve()?.accessKeyID == fake.stsCredentials.key)
+        #expect(fake.requests.filter { $0.url.hasPrefix("https://sts.") }.map(\.url) == ["https://sts.ap-southeast-2.amazonaws.com/"])
+    }
+
+    @Test func webIdentityWithAnEndpointOverrideNeedsNoRegion() async throws {
+        let fake = FakeAWS()
+        fake.imdsReachable = false
+        let http = ScriptedHTTP { request, _ in
+            try await fake.send(HTTPRequest(method: request.method, url: request.url.replacing("http://127.0.0.1:4566", with: "https://sts.local"),
+                                            headers: request.headers, body: request.body, timeout: request.timeout))
+        }
+        var environment = Self.webIdentityEnvironment
+        environment["AWS_ENDPOINT_URL_STS"] = "http://127.0.0.1:4566"
+        let imds = IMDSClient(http: http, clock: ManualClock(), random: FixedRandom(), logger: LogCapture().logger())
+        let provider = WebIdentityCredentialsProvider(
+            environment: environment, readFile: Self.files(["/t": "tok"]), region: Self.region(nil, imds: imds),
+            http: http, clock: ManualClock(), random: FixedRandom(), logger: LogCapture().logger())
+        #expect(try await provider.resolve()?.accessKeyID == fake.stsCredentials.key)
+        #expect(http.requests.map(\.url) == ["http://127.0.0.1:4566/"])
+    }
+
     @Test func webIdentityCallsSTSUnsignedAndParsesTheAnswer() async throws {
         let fake = FakeAWS()
         let webToken = "eyJhbGciOiJSUzI1NiJ9.web-identity-token.signature"
         let provider = WebIdentityCredentialsProvider(
             environment: ["AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/token",
                           "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/kubeip", "AWS_ROLE_SESSION_NAME": "node-a"],
-            readFile: Self.files(["/var/run/secrets/token": webToken + "\n"]), region: "eu-west-1", http: fake,
+            readFile: Self.files(["/var/run/secrets/token": webToken + "\n"]), region: Self.region("eu-west-1"), http: fake,
             clock: ManualClock(), random: FixedRandom(), logger: LogCapture().logger())
         let found = try #require(try await provider.resolve())
         #expect(found.accessKeyID == fake.stsCredentials.key)
@@ -127,6 +162,12 @@ import Testing
         #expect(WebIdentityCredentialsProvider.endpoint(environment: [:], region: nil) == "https://sts.amazonaws.com")
         #expect(WebIdentityCredentialsProvider.endpoint(environment: [:], region: "cn-north-1")
                 == "https://sts.cn-north-1.amazonaws.com.cn")
+        #expect(WebIdentityCredentialsProvider.endpoint(environment: [:], region: "us-isob-east-1")
+                == "https://sts.us-isob-east-1.sc2s.sgov.gov")
+        #expect(WebIdentityCredentialsProvider.endpoint(environment: ["AWS_USE_FIPS_ENDPOINT": "true"], region: "us-east-2")
+                == "https://sts-fips.us-east-2.amazonaws.com")
+        #expect(WebIdentityCredentialsProvider.endpoint(environment: ["AWS_USE_FIPS_ENDPOINT": "true"], region: "eu-west-1")
+                == "https://sts.eu-west-1.amazonaws.com")
         #expect(WebIdentityCredentialsProvider.endpoint(environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:5000"],
                                                         region: "eu-west-1") == "http://127.0.0.1:5000")
         #expect(WebIdentityCredentialsProvider.endpoint(
@@ -144,7 +185,7 @@ import Testing
         }
         let provider = WebIdentityCredentialsProvider(
             environment: ["AWS_WEB_IDENTITY_TOKEN_FILE": "/t", "AWS_ROLE_ARN": "arn:aws:iam::1:role/r"],
-            readFile: Self.files(["/t": "tok"]), region: "eu-west-1", http: http, clock: ManualClock(),
+            readFile: Self.files(["/t": "tok"]), region: Self.region("eu-west-1"), http: http, clock: ManualClock(),
             random: FixedRandom(), logger: LogCapture().logger())
         do {
             _ = try await provider.resolve()
@@ -189,7 +230,7 @@ import Testing
                files: [String: String] = [:]) -> AWSCredentialsChain {
         let logger = LogCapture().logger()
         let imds = IMDSClient(http: fake, clock: clock, random: FixedRandom(), logger: logger)
-        return AWSCredentialsChain.standard(environment: environment, readFile: Self.files(files), region: "eu-west-1",
+        return AWSCredentialsChain.standard(environment: environment, readFile: Self.files(files), region: Self.region("eu-west-1"),
                                             imds: imds, http: fake, clock: clock, random: FixedRandom(), logger: logger)
     }
 

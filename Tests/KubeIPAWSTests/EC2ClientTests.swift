@@ -12,10 +12,11 @@ import Testing
                        region: String? = "eu-west-1") -> EC2Client {
         let logger = LogCapture().logger()
         let imds = IMDSClient(http: http, clock: clock, random: FixedRandom(), logger: logger)
-        let credentials = AWSCredentialsChain.standard(environment: environment, readFile: { _ in nil }, region: region,
+        let resolver = AWSRegionResolver(configured: region, imds: imds)
+        let credentials = AWSCredentialsChain.standard(environment: environment, readFile: { _ in nil }, region: resolver,
                                                        imds: imds, http: http, clock: clock, random: FixedRandom(),
                                                        logger: logger)
-        return EC2Client(environment: environment, region: AWSRegionResolver(configured: region, imds: imds),
+        return EC2Client(environment: environment, region: resolver,
                          credentials: credentials, http: http, clock: clock, random: FixedRandom(), logger: logger)
     }
 
