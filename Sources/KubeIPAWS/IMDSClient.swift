@@ -88,7 +88,11 @@ public actor IMDSClient {
         return nil
     }
 
-    /// The id of the interface with device number 0 (the primary ENI).
+    /// The id of the primary ENI: device number 0 on network card 0.
+    ///
+    /// On instances with several network cards, each card numbers its own devices from 0, so
+    /// device-number alone does not single out the primary interface; `network-card` is absent
+    /// on instances with one card, which counts as card 0.
     public func primaryInterfaceID() async throws -> String {
         let listing = try await required("meta-data/network/interfaces/macs/")
         let macs = listing.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
@@ -98,9 +102,11 @@ public actor IMDSClient {
         for mac in macs {
             let base = "meta-data/network/interfaces/macs/\(mac)/"
             guard let device = try await get(base + "device-number"), device.trimmedWhitespace == "0" else { continue }
+            if let card = try await get(base + "network-card"), card.trimmedWhitespace != "0" { continue }
             return try await required(base + "interface-id")
         }
-        throw KubeIPError(.identity, "the instance metadata lists \(macs.count) network interface(s) but none with device-number 0")
+        throw KubeIPError(.identity,
+                          "the instance metadata lists \(macs.count) network interface(s) but none with device-number 0 on network card 0")
     }
 
     /// The instance role's credentials; nil when the instance has no role.

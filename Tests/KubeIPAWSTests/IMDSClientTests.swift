@@ -33,6 +33,27 @@ import Testing
         #expect(try await client(fake).primaryInterfaceID() == "eni-primary")
     }
 
+    @Test func thePrimaryInterfaceIsOnNetworkCardZero() async throws {
+        let fake = FakeAWS()
+        // A multi-card instance: each card numbers its devices from 0, and IMDS may list card 1 first.
+        fake.interfaces = [Interface(mac: "0e:00:00:00:00:03", device: 0, id: "eni-card1", card: 1),
+                           Interface(mac: "0e:00:00:00:00:02", device: 1, id: "eni-secondary", card: 0),
+                           Interface(mac: "0e:00:00:00:00:01", device: 0, id: "eni-primary", card: 0)]
+        #expect(try await client(fake).primaryInterfaceID() == "eni-primary")
+        #expect(fake.requests.contains { $0.url.hasSuffix("/macs/0e:00:00:00:00:03/network-card") })
+
+        fake.interfaces = [Interface(mac: "0e:00:00:00:00:03", device: 0, id: "eni-card1", card: 1)]
+        do {
+            _ = try await client(fake).primaryInterfaceID()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .identity)
+            #expect(error.message == "the instance metadata lists 1 network interface(s) but none with device-number 0 on network card 0")
+        }
+    }
+
+    typealias Interface = FakeAWS.Interface
+
     @Test func renewsTheTokenBeforeItExpires() async throws {
         let fake = FakeAWS()
         let clock = ManualClock()

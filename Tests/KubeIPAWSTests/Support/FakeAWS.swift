@@ -19,6 +19,8 @@ final class FakeAWS: HTTPClient, @unchecked Sendable {
         var mac: String
         var device: Int
         var id: String
+        /// nil: IMDS has no `network-card` entry (an instance with one card).
+        var card: Int? = nil
     }
 
     static let imdsHost = "http://169.254.169.254"
@@ -112,6 +114,7 @@ final class FakeAWS: HTTPClient, @unchecked Sendable {
                 switch path.split(separator: "/").last {
                 case "device-number": text = String(interface.device)
                 case "interface-id": text = interface.id
+                case "network-card": text = interface.card.map(String.init)
                 default: text = nil
                 }
             } else {
