@@ -295,7 +295,13 @@ public struct ContainerCredentialsProvider: AWSCredentialsProvider {
     }
 }
 
-/// The instance role, through IMDS. An unreachable IMDS means "not on EC2": no credentials here.
+/// The instance role, through IMDS.
+///
+/// - An IMDS that has never answered and cannot be reached (connection refused, no route, the
+///   service turned off) means "not on EC2": no credentials here, the chain reports what it tried.
+/// - An IMDS that times out or answers 5xx, or fails in any way after it has answered once in
+///   this process, is an outage: `.unavailable`, so that the engine waits and tries again.
+/// - An instance without a role (IMDS lists none) is a non-retryable `.authentication` error.
 public struct InstanceRoleCredentialsProvider: AWSCredentialsProvider {
     public let name = "instance role"
     let imds: IMDSClient
@@ -307,11 +313,22 @@ public struct InstanceRoleCredentialsProvider: AWSCredentialsProvider {
     }
 
     public func resolve() async throws -> AWSCredentials? {
+        let found: AWSCredentials?
         do {
-            return try await imds.instanceRoleCredentials()
-        } catch let error as KubeIPError where error.code == .identity {
-            logger.debug("no instance role credentials", metadata: ["reason": "\(error.message)"])
-            return nil
+            found = try await imds.instanceRoleCredentials()
+        } catch let error as KubeIPError where error.code == .identity || error.code == .unavailable {
+            let answered = await imds.hasAnswered
+            guard error.code == .unavailable || answered else {
+                logger.debug("no instance metadata service, so no instance role", metadata: ["reason": "\(error.message)"])
+                return nil
+            }
+            throw KubeIPError(.unavailable, "cannot fetch the instance role credentials: \(error.message)",
+                              resource: "\(imds.endpoint)/latest/meta-data/iam/security-credentials/")
         }
+        guard let found else {
+            throw KubeIPError(.authentication,
+                              "no AWS credentials found: none is configured and this instance has no IAM role attached (the instance metadata lists none under iam/security-credentials/); attach an instance profile or configure credentials")
+        }
+        return found
     }
 }

@@ -29,6 +29,9 @@ public actor IMDSClient {
 
     private var token: String?
     private var tokenExpiry: Date = .distantPast
+    /// Whether the service has answered a request with success in this process (so this is an
+    /// EC2 instance, and a later failure is an outage rather than "not on EC2").
+    private(set) var hasAnswered = false
 
     /// The default endpoint, or AWS_EC2_METADATA_SERVICE_ENDPOINT (trailing `/` removed).
     public static func endpoint(environment: [String: String]) -> String {
@@ -110,12 +113,16 @@ public actor IMDSClient {
     }
 
     /// The instance role's credentials; nil when the instance has no role.
+    ///
+    /// Throws `.unavailable` when the service times out or answers 5xx (after the retries), and
+    /// `.identity` when it cannot be used otherwise (connection refused, token refused, …).
     public func instanceRoleCredentials() async throws -> AWSCredentials? {
-        guard let listing = try await get("meta-data/iam/security-credentials/") else { return nil }
+        guard let listing = try await fetch("meta-data/iam/security-credentials/", transient: .unavailable)
+            .map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
         guard let role = listing.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
             .map({ $0.trimmedWhitespace }).first(where: { !$0.isEmpty }) else { return nil }
         let path = "meta-data/iam/security-credentials/\(PercentEncoding.encode(role))"
-        guard let body = try await fetch(path) else { return nil }
+        guard let body = try await fetch(path, transient: .unavailable) else { return nil }
         guard let credentials = CredentialDocument.credentials(from: body, source: "instance role \(role)") else {
             throw KubeIPError(.authentication,
                               "the instance metadata service returned no usable credentials for role '\(role)'")
@@ -138,13 +145,15 @@ public actor IMDSClient {
     // MARK: Transport
 
     /// GET with the session token; on 401 the token is fetched again and the GET repeated once.
-    private func fetch(_ path: String) async throws -> [UInt8]? {
+    /// `transient` is the code of a timeout or 5xx that outlasted the retries.
+    private func fetch(_ path: String, transient: KubeIPError.Code = .identity) async throws -> [UInt8]? {
         var renewed = false
         while true {
-            let token = try await sessionToken()
+            let token = try await sessionToken(transient: transient)
             let response = try await exchange(HTTPRequest(
                 method: "GET", url: "\(endpoint)/latest/\(path)",
-                headers: [HTTPHeader("X-aws-ec2-metadata-token", token)], timeout: timeout), label: path)
+                headers: [HTTPHeader("X-aws-ec2-metadata-token", token)], timeout: timeout), label: path,
+                transient: transient)
             switch response.status {
             case 200:
                 return response.body
@@ -161,13 +170,13 @@ public actor IMDSClient {
         }
     }
 
-    private func sessionToken() async throws -> String {
+    private func sessionToken(transient: KubeIPError.Code) async throws -> String {
         if let token, clock.now.addingTimeInterval(Self.tokenRenewMargin) < tokenExpiry { return token }
         let requested = clock.now
         let response = try await exchange(HTTPRequest(
             method: "PUT", url: "\(endpoint)/latest/api/token",
             headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", String(Self.tokenTTLSeconds))],
-            timeout: timeout), label: "api/token")
+            timeout: timeout), label: "api/token", transient: transient)
         guard response.status == 200 else {
             let hint = response.status == 403 ? " (is the metadata service disabled for this instance?)" : ""
             throw KubeIPError(.identity,
@@ -184,22 +193,39 @@ public actor IMDSClient {
         return value
     }
 
-    /// One request with retries on transport errors and 5xx; unreachable → `.identity`.
-    private func exchange(_ request: HTTPRequest, label: String) async throws -> HTTPResponse {
+    /// One request with retries on transport errors and 5xx. When they outlast the retries, a
+    /// timeout or a 5xx throws `transient`, anything else (refused, no route) `.identity`.
+    private func exchange(_ request: HTTPRequest, label: String, transient: KubeIPError.Code) async throws -> HTTPResponse {
         let transport = LoggedHTTP(http: http, logger: logger)
+        let hint = "IMDS did not answer within \(Self.seconds(timeout)); if this runs in a container, the IMDS hop limit may be 1"
+        var timedOutOrFailing = false
+        let response: HTTPResponse
         do {
-            return try await backoff.run(clock: clock, random: random, logger: logger,
-                                         "instance metadata request failed, retrying", ["path": "\(label)"]) {
+            response = try await backoff.run(clock: clock, random: random, logger: logger,
+                                             "instance metadata request failed, retrying", ["path": "\(label)"]) {
                 let response = try await transport.send(request, "instance metadata request",
                                                         ["method": "\(request.method)", "path": "\(label)"],
-                                                        unreachable: { KubeIPError(.unavailable, $0) })
+                                                        unreachable: { failure in
+                    timedOutOrFailing = failure.isTimeout
+                    return KubeIPError(.unavailable, failure.isTimeout ? "\(failure.reason) (\(hint))" : failure.reason)
+                })
                 if response.status >= 500 {
+                    timedOutOrFailing = true
                     throw KubeIPError(.unavailable, "HTTP \(response.status)")
                 }
                 return response
             }
         } catch let error as KubeIPError where error.isRetryable {
-            throw KubeIPError(.identity, "cannot reach the EC2 instance metadata service at \(endpoint): \(error.message)")
+            throw KubeIPError(timedOutOrFailing ? transient : .identity,
+                              "cannot reach the EC2 instance metadata service at \(endpoint): \(error.message)")
         }
+        if (200..<300).contains(response.status) { hasAnswered = true }
+        return response
+    }
+
+    /// `2 s`, `500 ms`.
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = Int((duration.seconds * 1000).rounded())
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
     }
 }

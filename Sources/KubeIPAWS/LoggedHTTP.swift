@@ -13,6 +13,15 @@ struct LoggedHTTP: Sendable {
     func send(_ request: HTTPRequest, _ message: Logger.Message, _ metadata: Logger.Metadata,
               requestID: (HTTPResponse) -> String? = { _ in nil },
               unreachable: (String) -> KubeIPError) async throws -> HTTPResponse {
+        try await send(request, message, metadata, requestID: requestID, unreachable: { (failure: HTTPTransportError) in
+            unreachable(failure.reason)
+        })
+    }
+
+    /// Sends `request`; `unreachable` builds the error from the transport's failure (reason and whether it timed out).
+    func send(_ request: HTTPRequest, _ message: Logger.Message, _ metadata: Logger.Metadata,
+              requestID: (HTTPResponse) -> String? = { _ in nil },
+              unreachable: (HTTPTransportError) -> KubeIPError) async throws -> HTTPResponse {
         let started = ContinuousClock.now
         var details = metadata
         do {
@@ -26,7 +35,7 @@ struct LoggedHTTP: Sendable {
             details["status"] = "transport error"
             details["duration_ms"] = "\(Self.milliseconds(since: started))"
             logger.debug(message, metadata: details)
-            throw unreachable(error.reason)
+            throw unreachable(error)
         }
     }
 

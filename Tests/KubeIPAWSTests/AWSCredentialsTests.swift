@@ -259,13 +259,81 @@ import Testing
 
     @Test func noCredentialsAnywhere() async throws {
         let fake = FakeAWS()
-        fake.imdsReachable = false
+        fake.imdsRefusesConnections = true // not on EC2
         do {
             _ = try await chain(["AWS_PROFILE": "edge"], fake: fake, clock: ManualClock()).credentials()
             Issue.record("expected an error")
         } catch let error as KubeIPError {
             #expect(error.code == .authentication)
             #expect(error.message == "no AWS credentials found: tried environment, web identity, shared files (profile edge), container, instance role")
+        }
+    }
+
+    static let hopLimitHint = "IMDS did not answer within 2 s; if this runs in a container, the IMDS hop limit may be 1"
+
+    @Test func anIMDSThatTimesOutIsUnavailableWithTheHopLimitHint() async throws {
+        let fake = FakeAWS()
+        fake.imdsReachable = false
+        do {
+            _ = try await chain([:], fake: fake, clock: ManualClock()).credentials()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .unavailable)
+            #expect(error.isRetryable)
+            #expect(error.message.hasPrefix("cannot fetch the instance role credentials: cannot reach the EC2 instance metadata service at http://169.254.169.254: Connection timed out"))
+            #expect(error.message.hasSuffix("(\(Self.hopLimitHint))"))
+        }
+    }
+
+    @Test func anIMDSThatAnswers5xxIsUnavailable() async throws {
+        let fake = FakeAWS()
+        fake.imdsIAMStatus = 503
+        do {
+            _ = try await chain([:], fake: fake, clock: ManualClock()).credentials()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .unavailable)
+            #expect(error.message.hasSuffix("HTTP 503"))
+        }
+    }
+
+    @Test func anInstanceWithoutARoleIsANonRetryableAuthenticationError() async throws {
+        let fake = FakeAWS()
+        fake.roleName = nil // IMDS answers 404 for iam/security-credentials/
+        do {
+            _ = try await chain([:], fake: fake, clock: ManualClock()).credentials()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .authentication)
+            #expect(!error.isRetryable)
+            #expect(error.message.contains("this instance has no IAM role attached"))
+        }
+    }
+
+    @Test func anIMDSThatHasAnsweredAndThenFailsIsAnOutage() async throws {
+        let fake = FakeAWS()
+        let imds = IMDSClient(http: fake, clock: ManualClock(), random: FixedRandom(), logger: LogCapture().logger())
+        let provider = InstanceRoleCredentialsProvider(imds: imds, logger: LogCapture().logger())
+        // Before any answer, a refused connection means "not on EC2".
+        fake.imdsRefusesConnections = true
+        #expect(try await provider.resolve() == nil)
+        // Once IMDS has answered (the identity, at start-up), the same failure is an outage.
+        fake.imdsRefusesConnections = false
+        _ = try await imds.instanceID()
+        fake.imdsRefusesConnections = true
+        do {
+            _ = try await provider.resolve()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .unavailable)
+            #expect(error.message.contains("Connection refused"))
+        }
+        // Any other failure after an answer (here a 403 on the role listing) is an outage too.
+        fake.imdsRefusesConnections = false
+        fake.imdsIAMStatus = 403
+        await #expect(throws: KubeIPError(.unavailable, "cannot fetch the instance role credentials: the instance metadata service answered HTTP 403 for meta-data/iam/security-credentials/",
+                                          resource: "http://169.254.169.254/latest/meta-data/iam/security-credentials/")) {
+            try await provider.resolve()
         }
     }
 
@@ -294,7 +362,14 @@ import Testing
         fake.imdsReachable = false
         #expect(try await credentials.credentials() == first)
         clock.advance(by: 4 * 60)             // expired
-        await #expect(throws: KubeIPError.self) { try await credentials.credentials() }
+        do {
+            _ = try await credentials.credentials()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            // IMDS answered before: its silence now is an outage to wait out, not "no credentials".
+            #expect(error.code == .unavailable)
+            #expect(error.message.contains(Self.hopLimitHint))
+        }
     }
 
     @Test func parsesISO8601Expirations() {

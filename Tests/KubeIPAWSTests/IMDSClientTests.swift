@@ -112,6 +112,7 @@ import Testing
             #expect(error.code == .identity)
             #expect(error.message.hasPrefix("cannot reach the EC2 instance metadata service at http://169.254.169.254: "))
             #expect(error.message.contains("Connection timed out"))
+            #expect(error.message.hasSuffix("(IMDS did not answer within 2 s; if this runs in a container, the IMDS hop limit may be 1)"))
         }
         #expect(fake.requests.count == 3) // first try + 2 retries
         #expect(clock.sleeps == [.milliseconds(150), .milliseconds(300)])
@@ -126,6 +127,28 @@ import Testing
         #expect(credentials.expiration.map(UTCTime.iso8601) == "2026-11-27T22:00:00Z")
         fake.roleName = nil
         #expect(try await client(fake).instanceRoleCredentials() == nil)
+    }
+
+    @Test func roleCredentialsTellAnOutageFromAnAbsentService() async throws {
+        let fake = FakeAWS()
+        fake.imdsReachable = false
+        do {
+            _ = try await client(fake).instanceRoleCredentials()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .unavailable)
+        }
+        fake.imdsReachable = true
+        fake.imdsRefusesConnections = true
+        do {
+            _ = try await client(fake).instanceRoleCredentials()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .identity)
+            #expect(!error.message.contains("hop limit"))
+        }
+        #expect(IMDSClient.seconds(.seconds(2)) == "2 s")
+        #expect(IMDSClient.seconds(.milliseconds(500)) == "500 ms")
     }
 
     @Test func regionFromZoneWhenIMDSLacksPlacementRegion() {

@@ -37,7 +37,12 @@ final class FakeAWS: HTTPClient, @unchecked Sendable {
     var roleName: String? = "kubeip-node"
     var roleCredentials = (key: "ASIAROLEKEY000000001", secret: "roleSecret/abcdefghijklmnopqrstuvwxyz0123",
                            token: "roleSessionToken+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", expiration: "2026-11-27T22:00:00Z")
+    /// false: IMDS requests time out (no answer, as with a hop limit of 1 in a container).
     var imdsReachable = true
+    /// IMDS connections are refused (as off EC2, or with the endpoint turned off at the host).
+    var imdsRefusesConnections = false
+    /// When set, IMDS answers every GET under meta-data/iam/ with this status.
+    var imdsIAMStatus: Int?
     private(set) var issuedIMDSTokens: [String] = []
     private var validIMDSTokens: Set<String> = []
 
@@ -70,6 +75,12 @@ final class FakeAWS: HTTPClient, @unchecked Sendable {
         log.append(request)
         if request.url.hasPrefix(Self.imdsHost) {
             guard imdsReachable else { throw HTTPTransportError(url: request.url, reason: "Connection timed out", isTimeout: true) }
+            guard !imdsRefusesConnections else {
+                throw HTTPTransportError(url: request.url, reason: "Connection refused", isTimeout: false)
+            }
+            if let status = imdsIAMStatus, request.url.hasPrefix(Self.imdsHost + "/latest/meta-data/iam/") {
+                return HTTPResponse(status: status)
+            }
             return imds(request)
         }
         if request.url.hasPrefix("https://sts.") { return sts(request) }
