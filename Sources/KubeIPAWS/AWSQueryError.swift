@@ -23,6 +23,16 @@ enum AWSQueryError {
     static let filterCodes: Set<String> = ["InvalidParameterValue", "InvalidFilter", "InvalidParameter",
                                            "InvalidParameterCombination"]
 
+    /// `text` with every secret of at least 8 characters replaced by `<redacted>`, longest first,
+    /// so that nothing a service echoes back (a key, a token, a piece of one) reaches a log.
+    static func scrub(_ text: String, secrets: [String]) -> String {
+        var result = text
+        for secret in secrets.filter({ $0.count >= 8 }).sorted(by: { $0.count > $1.count }) {
+            result = result.replacing(secret, with: "<redacted>")
+        }
+        return result
+    }
+
     /// Code and message of an error document.
     static func codeAndMessage(_ document: AWSXMLElement?) -> (code: String, message: String)? {
         guard let error = document?.first("Error"), let code = error.value("Code"), !code.isEmpty else { return nil }

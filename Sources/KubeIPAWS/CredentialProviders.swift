@@ -93,13 +93,20 @@ public struct WebIdentityCredentialsProvider: AWSCredentialsProvider {
                                   body: Array(body.utf8), timeout: .seconds(10))
         let action = "sts:AssumeRoleWithWebIdentity"
         let transport = LoggedHTTP(http: http, logger: logger)
+        // What STS might echo back: the token, or one of its parts (a JWT's header, claims or signature).
+        let secrets = [token] + token.split(separator: ".").map(String.init)
         let response = try await backoff.run(clock: clock, random: random, logger: logger, "aws call failed, retrying",
                                              ["action": "\(action)"]) {
-            let response = try await transport.send(request, "aws call", ["action": "\(action)"],
-                                                    requestID: AWSQueryError.requestID(response:)) { reason in
-                KubeIPError(.unavailable, "cannot reach STS at \(redactedURL(endpoint)): \(reason)", resource: action)
+            do {
+                let response = try await transport.send(request, "aws call", ["action": "\(action)"],
+                                                        requestID: AWSQueryError.requestID(response:)) { reason in
+                    KubeIPError(.unavailable, "cannot reach STS at \(redactedURL(endpoint)): \(reason)", resource: action)
+                }
+                return try AWSQueryError.document(response, service: "sts", action: "AssumeRoleWithWebIdentity")
+            } catch var error as KubeIPError {
+                error.message = AWSQueryError.scrub(error.message, secrets: secrets)
+                throw error
             }
-            return try AWSQueryError.document(response, service: "sts", action: "AssumeRoleWithWebIdentity")
         }
         guard let credentials = response.first("Credentials"),
               let key = credentials.value("AccessKeyId"), !key.isEmpty,

@@ -139,11 +139,7 @@ public struct EC2Client: Sendable {
 
     /// Removes any credential material an error message might echo.
     static func scrub(_ text: String, _ credentials: AWSCredentials) -> String {
-        var result = text
-        for secret in [credentials.secretAccessKey, credentials.sessionToken ?? ""] where secret.count >= 8 {
-            result = result.replacing(secret, with: "<redacted>")
-        }
-        return result
+        AWSQueryError.scrub(text, secrets: [credentials.secretAccessKey, credentials.sessionToken ?? ""])
     }
 }
 

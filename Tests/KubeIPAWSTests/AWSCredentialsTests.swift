@@ -197,6 +197,35 @@ import Testing
         }
     }
 
+    @Test func stsErrorsAreScrubbedOfTheWebIdentityToken() async throws {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU"
+        let http = ScriptedHTTP { request, _ in
+            // A service that quotes the token back, whole and in part.
+            let sent = request.form["WebIdentityToken"] ?? ""
+            let signature = sent.split(separator: ".").last.map(String.init) ?? ""
+            return xmlResponse(400, """
+            <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>\
+            <Code>InvalidIdentityToken</Code><Message>Token \(sent) has a bad signature \(signature)</Message></Error>\
+            <RequestId>x</RequestId></ErrorResponse>
+            """)
+        }
+        let provider = WebIdentityCredentialsProvider(
+            environment: Self.webIdentityEnvironment, readFile: Self.files(["/t": jwt]), region: Self.region("eu-west-1"),
+            http: http, clock: ManualClock(), random: FixedRandom(), logger: LogCapture().logger())
+        do {
+            _ = try await provider.resolve()
+            Issue.record("expected an error")
+        } catch let error as KubeIPError {
+            #expect(error.code == .authentication)
+            #expect(error.message.contains("Token <redacted> has a bad signature <redacted>"))
+            for part in [jwt] + jwt.split(separator: ".").map(String.init) {
+                #expect(!error.description.contains(part))
+            }
+        }
+        #expect(AWSQueryError.scrub("a 12345678 b 123456789 c 1234", secrets: ["12345678", "123456789", "1234"])
+                == "a <redacted> b <redacted> c 1234")
+    }
+
     // MARK: Container
 
     @Test func containerRelativeURIWithAuthorizationFromAFile() async throws {
