@@ -26,10 +26,14 @@ public struct EC2Filter: Sendable, Equatable, CustomStringConvertible {
     /// Whether the filter selects every address.
     public var isEmpty: Bool { clauses.isEmpty }
 
-    /// DescribeAddresses' filter names (besides `tag:<key>`).
+    /// DescribeAddresses' filter names (besides `tag:<key>`), as its API reference lists them.
+    ///
+    /// `domain` (`vpc` or `standard`) is no longer in that list since EC2-Classic was retired, but
+    /// EC2 still accepts it and kubeip adds `domain=vpc` itself, so it stays. `public-ipv4-pool`
+    /// is a field of the answer, not a documented filter, so it is refused here, before any call.
     public static let knownNames: [String] = [
         "allocation-id", "association-id", "domain", "instance-id", "network-border-group", "network-interface-id",
-        "network-interface-owner-id", "private-ip-address", "public-ip", "public-ipv4-pool", "tag-key",
+        "network-interface-owner-id", "private-ip-address", "public-ip", "tag-key",
     ]
 
     static let expectedForm = "expected Name=<filter>,Values=<v1>[,<v2>...] separated by ';', e.g. Name=tag:env,Values=prod"

@@ -35,7 +35,8 @@ import Testing
 
     @Test(arguments: ["tag:env=prod", "Name=tag:env", "Values=prod", "Name=tag:env,Values=", "Name=,Values=x",
                       "Name=tag:env,Values=prod,,dev", "Name=a,Name=b,Values=x", "Name=tag:env,Values=\"prod",
-                      "Name=tag:,Values=x", "Name=bogus-filter,Values=x", "labels.env=prod"])
+                      "Name=tag:,Values=x", "Name=bogus-filter,Values=x", "labels.env=prod",
+                      "Name=public-ipv4-pool,Values=amazon"])
     func rejectsMalformedFiltersNamingTheSetting(_ text: String) {
         do {
             _ = try EC2Filter.parse(text)
@@ -47,6 +48,13 @@ import Testing
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+
+    /// The DescribeAddresses API reference's filter names, plus `domain` (still accepted by EC2).
+    @Test(arguments: ["allocation-id", "association-id", "domain", "instance-id", "network-border-group",
+                      "network-interface-id", "network-interface-owner-id", "private-ip-address", "public-ip", "tag-key"])
+    func acceptsEveryDocumentedFilterName(_ name: String) throws {
+        #expect(try EC2Filter.parse("Name=\(name),Values=x").clauses == [.init(name: name, values: ["x"])])
     }
 
     @Test func theMalformedMessageShowsTheExpectedForm() {
