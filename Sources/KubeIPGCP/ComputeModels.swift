@@ -146,10 +146,36 @@ public enum Compute {
                 public var location: String?
                 public var locationType: String?
             }
+            /// One entry of `details`; only `google.rpc.ErrorInfo` entries carry a reason
+            /// (`SERVICE_DISABLED`, `BILLING_DISABLED`, ...). Other kinds decode with every field nil.
+            public struct Detail: Codable, Sendable, Equatable {
+                public var type: String?
+                public var reason: String?
+                public var domain: String?
+                public var metadata: [String: String]?
+
+                enum CodingKeys: String, CodingKey {
+                    case type = "@type", reason, domain, metadata
+                }
+
+                public init(from decoder: any Decoder) throws {
+                    let container = try decoder.container(keyedBy: CodingKeys.self)
+                    type = try? container.decodeIfPresent(String.self, forKey: .type)
+                    reason = try? container.decodeIfPresent(String.self, forKey: .reason)
+                    domain = try? container.decodeIfPresent(String.self, forKey: .domain)
+                    metadata = try? container.decodeIfPresent([String: String].self, forKey: .metadata)
+                }
+            }
             public var code: Int?
             public var message: String?
             public var errors: [Item]?
             public var status: String?
+            public var details: [Detail]?
+
+            /// The reasons of `errors` and of the `details` that have one.
+            public var reasons: Set<String> {
+                Set((errors ?? []).compactMap(\.reason) + (details ?? []).compactMap(\.reason))
+            }
         }
         public var error: Body?
     }
