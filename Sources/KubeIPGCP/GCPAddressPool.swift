@@ -100,10 +100,18 @@ public actor GCPAddressPool: AddressPool {
     }
 
     /// Maps an API address; nil when it is not an external address of `family`.
+    ///
+    /// IPv4 is every version but `IPV6` (absent and `UNSPECIFIED_VERSION` included), as the
+    /// server-side `(ipVersion != "IPV6")` selects. An IPv6 range counts only when it is for
+    /// a VM (`ipv6EndpointType` `VM`, or absent): a `NETLB` range cannot go on an interface.
+    /// That is checked here rather than in the API filter, where a comparison would drop the
+    /// ranges that omit the field, at no cost (the answer is the same page either way).
     static func poolAddress(_ address: Compute.Address, family: IPFamily) -> PoolAddress? {
         guard let name = address.name, !name.isEmpty, let ip = address.address, !ip.isEmpty else { return nil }
         guard (address.addressType ?? "EXTERNAL") == "EXTERNAL" else { return nil }
-        guard (address.ipVersion ?? "IPV4") == (family == .ipv6 ? "IPV6" : "IPV4") else { return nil }
+        let isIPv6 = address.ipVersion == "IPV6"
+        guard isIPv6 == (family == .ipv6) else { return nil }
+        if isIPv6, let endpoint = address.ipv6EndpointType, endpoint != "VM" { return nil }
         var fields: [String: String] = ["name": name, "address": ip]
         let scalars: [(String, String?)] = [
             ("creationTimestamp", address.creationTimestamp), ("status", address.status),

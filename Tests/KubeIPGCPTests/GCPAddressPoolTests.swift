@@ -40,6 +40,31 @@ import Testing
         #expect(pool.map(\.id) == ["edge-a", "edge-b"])
     }
 
+    @Test func anUnspecifiedVersionIsIPv4AndALoadBalancerRangeIsNoIPv6Candidate() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "edge-u", ip: "35.200.0.7", labels: ["kubeip": "reserved"],
+                                          ipVersion: "UNSPECIFIED_VERSION")
+        await world.double.reserveAddress(name: "v6-lb", ip: "2600:1900:4041:b00::", labels: ["kubeip": "reserved"])
+        await world.double.reserveAddress(name: "v6-vm", ip: "2600:1900:4041:c00::", labels: ["kubeip": "reserved"])
+        await world.double.createInstance(name: "vm-d", stackType: "IPV4_IPV6", withEphemeralIPv6: true)
+        // The double makes every external IPv6 range a VM's: its answers are amended to make v6-lb a load balancer's.
+        let netlb: Interposer.Answer = { request, double in
+            guard request.path.contains("/addresses") else { return nil }
+            return try amendAddress("v6-lb", in: try await double.send(request)) { $0["ipv6EndpointType"] = "NETLB" }
+        }
+        let engine = try world.engine("vm-d", families: [.ipv4, .ipv6], retryAttempts: 1, orderBy: "name", answer: netlb)
+        let held = try await engine.acquire()
+        #expect(held.map(\.address.id) == ["edge-u", "v6-vm"])
+        #expect(await world.double.accessConfigs(of: "vm-d").map(\.natIP) == ["35.200.0.7"])
+        let cloud = try world.adapter("vm-d", answer: netlb)
+        let me = try await engine.discover()
+        #expect(try await cloud.pool.addresses(family: .ipv6, for: me).map(\.id) == ["v6-vm"])
+        #expect(try await cloud.pool.addresses(family: .ipv4, for: me).map(\.id) == ["edge-u"])
+        #expect(try await cloud.pool.address(id: "v6-lb", family: .ipv6, for: me) == nil)
+        #expect(await world.double.requests(for: "compute.addresses.list").first?.queryValue("filter")
+            == #"(labels.kubeip=reserved) AND (addressType = "EXTERNAL") AND (ipVersion != "IPV6")"#)
+    }
+
     @Test func poolAddressesCarryHolderAndOrderFields() async throws {
         let world = await Self.world()
         await world.double.createInstance(name: "vm-1")
@@ -330,4 +355,19 @@ import Testing
             return error?.code == .permissionDenied && error?.resource == "compute.addresses.list" && error?.exitCode == 77
         }
     }
+}
+
+/// `response` (an address or a page of them, as JSON) with `change` made to the address named `name`.
+func amendAddress(_ name: String, in response: HTTPResponse,
+                  _ change: @escaping (inout [String: Any]) -> Void) throws -> HTTPResponse {
+    guard response.status == 200, var object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+        return response
+    }
+    func amend(_ item: Any) -> Any {
+        guard var address = item as? [String: Any], address["name"] as? String == name else { return item }
+        change(&address)
+        return address
+    }
+    if let items = object["items"] as? [Any] { object["items"] = items.map(amend) } else { object = amend(object) as! [String: Any] }
+    return HTTPResponse(status: 200, headers: response.headers, body: Array(try JSONSerialization.data(withJSONObject: object)))
 }
