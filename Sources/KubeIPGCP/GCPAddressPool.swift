@@ -34,8 +34,6 @@ public actor GCPAddressPool: AddressPool {
 
     /// Families whose access config kubeip removed from nic0 and has not replaced yet.
     private var emptied: Set<IPFamily> = []
-    /// Families for which nic0 was last seen (or made) with an access config, with no change since.
-    private var intact: Set<IPFamily> = []
     /// Name and tier of the access config removed per family, to put an alike one back.
     private var removed: [IPFamily: Compute.AccessConfig] = [:]
 
@@ -163,7 +161,7 @@ public actor GCPAddressPool: AddressPool {
         if !emptied.contains(.ipv4) {
             let nic = try await primaryInterface(target)
             if let config = nic.accessConfigs?.first(where: Self.isIPv4) {
-                if config.natIP == ip { intact.insert(.ipv4); return }
+                if config.natIP == ip { return }
                 try await remove(config, family: .ipv4, target, replacing: ip)
             }
             emptied.insert(.ipv4)
@@ -177,12 +175,11 @@ public actor GCPAddressPool: AddressPool {
             // nic0 has an access config already: an earlier try whose answer was lost, or someone else's.
             emptied.remove(.ipv4)
             let nic = try await primaryInterface(target)
-            if nic.accessConfigs?.contains(where: { Self.isIPv4($0) && $0.natIP == ip }) == true { intact.insert(.ipv4); return }
+            if nic.accessConfigs?.contains(where: { Self.isIPv4($0) && $0.natIP == ip }) == true { return }
             throw KubeIPError(.conflict, "nic0 of \(target.instance) got another access config while \(ip) was being attached",
                               resource: address.name)
         }
         emptied.remove(.ipv4)
-        intact.insert(.ipv4)
     }
 
     private func attachIPv6(_ ip: String, _ address: Compute.Address, _ target: Target) async throws {
@@ -192,7 +189,7 @@ public actor GCPAddressPool: AddressPool {
                                       "nic0 of \(target.instance) is IPv4 only (stackType IPV4_ONLY) and cannot take an IPv6 address; claim ipv4 only or make the interface dual stack")
         }
         if let config = nic.ipv6AccessConfigs?.first {
-            if config.externalIpv6 == ip { intact.insert(.ipv6); return }
+            if config.externalIpv6 == ip { return }
             try await remove(config, family: .ipv6, target, replacing: ip)
             emptied.insert(.ipv6)
             nic = try await primaryInterface(target)
@@ -206,14 +203,12 @@ public actor GCPAddressPool: AddressPool {
             let nic = try await primaryInterface(target)
             if nic.ipv6AccessConfigs?.contains(where: { $0.externalIpv6 == ip }) == true {
                 emptied.remove(.ipv6)
-                intact.insert(.ipv6)
                 return
             }
             throw KubeIPError(.conflict, "nic0 of \(target.instance) got another IPv6 access config while \(ip) was being attached",
                               resource: address.name)
         }
         emptied.remove(.ipv6)
-        intact.insert(.ipv6)
     }
 
     /// updateNetworkInterface with `config` as the only IPv6 access config; a stale fingerprint
@@ -242,7 +237,6 @@ public actor GCPAddressPool: AddressPool {
     /// Deletes nic0's access config of `family` (gone already counts as done).
     private func remove(_ config: Compute.AccessConfig, family: IPFamily, _ target: Target, replacing ip: String?) async throws {
         let name = config.name ?? (family == .ipv4 ? Self.ipv4ConfigName : Self.ipv6ConfigName)
-        intact.remove(family)
         logger.info(ip == nil ? "removing the static external address" : "replacing the external address",
                     metadata: ["current": "\(config.natIP ?? config.externalIpv6 ?? "none")", "access_config": "\(name)",
                                "new": "\(ip ?? "ephemeral")", "instance": "\(target.instance)"])
@@ -259,18 +253,18 @@ public actor GCPAddressPool: AddressPool {
     // MARK: Ending a round, releasing
 
     /// When no address was attached: puts an ephemeral access config back on nic0 if kubeip
-    /// removed one (IPv4: if nic0 has none at all), so the instance keeps an external address.
-    /// Reads the instance only when this process has not yet seen nic0 with an IPv4 access
-    /// config since it last changed it.
+    /// removed one (IPv4: if nic0 has none at all, whoever removed it), so the instance keeps
+    /// an external address. For IPv4 it always reads the instance (one instances.get): what
+    /// this process last saw of nic0 may no longer be true.
     public func endClaimRound(family: IPFamily, attached: PoolAddress?, for identity: InstanceIdentity) async throws {
         guard attached == nil else { return }
         let target = try Self.target(identity)
         switch family {
         case .ipv4:
-            if !emptied.contains(.ipv4) {
-                guard !intact.contains(.ipv4) else { return }
-                let nic = try await primaryInterface(target)
-                if nic.accessConfigs?.contains(where: Self.isIPv4) == true { intact.insert(.ipv4); return }
+            let nic = try await primaryInterface(target)
+            if nic.accessConfigs?.contains(where: Self.isIPv4) == true {
+                emptied.remove(.ipv4)
+                return
             }
             try await restoreIPv4(target)
         case .ipv6:
@@ -308,7 +302,6 @@ public actor GCPAddressPool: AddressPool {
             logger.debug("nic0 has an access config already", metadata: ["instance": "\(target.instance)"])
         }
         emptied.remove(.ipv4)
-        intact.insert(.ipv4)
     }
 
     private func restoreIPv6(_ target: Target) async throws {
@@ -327,7 +320,6 @@ public actor GCPAddressPool: AddressPool {
             logger.debug("nic0 has an IPv6 access config already", metadata: ["instance": "\(target.instance)"])
         }
         emptied.remove(.ipv6)
-        intact.insert(.ipv6)
     }
 
     // MARK: Helpers

@@ -197,6 +197,32 @@ import Testing
         #expect(await world.double.accessConfigs(of: "vm-1").map(\.natIP) == ["35.200.0.1"])
     }
 
+    @Test func aRoundWithoutAnAddressReadsNic0AgainAndPutsBackWhatSomeoneElseRemoved() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        let cloud = try world.adapter("vm-1")
+        let me = try await cloud.identity.identity()
+        let edgeA = try #require(try await cloud.pool.addresses(family: .ipv4, for: me).first { $0.id == "edge-a" })
+        try await cloud.pool.attach(edgeA, to: me)
+        try await cloud.pool.endClaimRound(family: .ipv4, attached: edgeA, for: me)
+        // Our access config goes away behind our back.
+        try await world.removeAccessConfig(of: "vm-1")
+        #expect(await world.double.accessConfigs(of: "vm-1").isEmpty)
+        await world.double.clearRequests()
+        try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+        let configs = await world.double.accessConfigs(of: "vm-1")
+        #expect(configs.count == 1)
+        #expect(configs.first?.isEphemeral == true)
+        #expect(await world.computeCalls().first == "compute.instances.get")
+        #expect(await world.computeCalls().last == "compute.zoneOperations.wait")
+        // With nic0 as it should be, the round's end costs the one read.
+        await world.double.clearRequests()
+        try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+        #expect(await world.computeCalls() == ["compute.instances.get"])
+        try await cloud.pool.endClaimRound(family: .ipv4, attached: edgeA, for: me)
+        #expect(await world.computeCalls() == ["compute.instances.get"])
+    }
+
     @Test func theNextCandidateAfterALostRaceSkipsTheDelete() async throws {
         let world = await Self.world()
         await world.double.createInstance(name: "vm-1")

@@ -58,6 +58,19 @@ struct GCEWorld {
     }
 
     func selfLink(_ vm: String) async -> String { await double.instance(vm)!.selfLink }
+
+    /// Someone else (off the cloud, through the API) deletes `vm`'s IPv4 access config, and
+    /// the operation completes.
+    func removeAccessConfig(of vm: String, named name: String = "External NAT") async throws {
+        let token = await double.issueToken()
+        let zone = await double.instance(vm)!.zone
+        let url = "https://compute.googleapis.com/compute/v1/projects/kubeip-sim/zones/\(zone)/instances/\(vm)/deleteAccessConfig"
+            + "?accessConfig=\(name.replacingOccurrences(of: " ", with: "%20"))&networkInterface=nic0"
+        let response = try await double.offCloudClient().send(HTTPRequest(
+            method: "POST", url: url, headers: [HTTPHeader("Authorization", "Bearer \(token)")], timeout: .seconds(5)))
+        precondition(response.status == 200, "deleteAccessConfig answered \(response.status)")
+        await double.settle()
+    }
 }
 
 /// Runs `before` on every request, then lets `answer` answer it or forwards it: lets a test
