@@ -34,7 +34,8 @@ public actor GCPAddressPool: AddressPool {
 
     /// Families whose access config kubeip removed from nic0 and has not replaced yet.
     private var emptied: Set<IPFamily> = []
-    /// Name and tier of the access config removed per family, to put an alike one back.
+    /// The access config kubeip removed per family (name, address, tier) and has not yet
+    /// replaced, to put the same one back when no pool address could be attached.
     private var removed: [IPFamily: Compute.AccessConfig] = [:]
 
     /// The default name of an IPv4 access config.
@@ -175,11 +176,15 @@ public actor GCPAddressPool: AddressPool {
             // nic0 has an access config already: an earlier try whose answer was lost, or someone else's.
             emptied.remove(.ipv4)
             let nic = try await primaryInterface(target)
-            if nic.accessConfigs?.contains(where: { Self.isIPv4($0) && $0.natIP == ip }) == true { return }
+            if nic.accessConfigs?.contains(where: { Self.isIPv4($0) && $0.natIP == ip }) == true {
+                removed[.ipv4] = nil
+                return
+            }
             throw KubeIPError(.conflict, "nic0 of \(target.instance) got another access config while \(ip) was being attached",
                               resource: address.name)
         }
         emptied.remove(.ipv4)
+        removed[.ipv4] = nil
     }
 
     private func attachIPv6(_ ip: String, _ address: Compute.Address, _ target: Target) async throws {
@@ -203,12 +208,14 @@ public actor GCPAddressPool: AddressPool {
             let nic = try await primaryInterface(target)
             if nic.ipv6AccessConfigs?.contains(where: { $0.externalIpv6 == ip }) == true {
                 emptied.remove(.ipv6)
+                removed[.ipv6] = nil
                 return
             }
             throw KubeIPError(.conflict, "nic0 of \(target.instance) got another IPv6 access config while \(ip) was being attached",
                               resource: address.name)
         }
         emptied.remove(.ipv6)
+        removed[.ipv6] = nil
     }
 
     /// updateNetworkInterface with `config` as the only IPv6 access config; a stale fingerprint
@@ -247,15 +254,19 @@ public actor GCPAddressPool: AddressPool {
                     where error.code == .notFound || error.message.lowercased().contains("no access config") {
             logger.debug("access config already gone", metadata: ["access_config": "\(name)"])
         }
-        removed[family] = Compute.AccessConfig(name: name, networkTier: config.networkTier)
+        removed[family] = Compute.AccessConfig(type: config.type ?? (family == .ipv4 ? "ONE_TO_ONE_NAT" : "DIRECT_IPV6"),
+                                               name: name, natIP: config.natIP, externalIpv6: config.externalIpv6,
+                                               externalIpv6PrefixLength: config.externalIpv6PrefixLength,
+                                               networkTier: config.networkTier)
     }
 
     // MARK: Ending a round, releasing
 
-    /// When no address was attached: puts an ephemeral access config back on nic0 if kubeip
-    /// removed one (IPv4: if nic0 has none at all, whoever removed it), so the instance keeps
-    /// an external address. For IPv4 it always reads the instance (one instances.get): what
-    /// this process last saw of nic0 may no longer be true.
+    /// When no address was attached: puts an access config back on nic0 if kubeip removed one
+    /// (IPv4: if nic0 has none at all, whoever removed it), so the instance keeps an external
+    /// address: the address it had first, when kubeip removed one with an address (a static
+    /// address can be taken again), else or then a new ephemeral one. For IPv4 it always reads
+    /// the instance (one instances.get): what this process last saw of nic0 may no longer be true.
     public func endClaimRound(family: IPFamily, attached: PoolAddress?, for identity: InstanceIdentity) async throws {
         guard attached == nil else { return }
         let target = try Self.target(identity)
@@ -266,10 +277,10 @@ public actor GCPAddressPool: AddressPool {
                 emptied.remove(.ipv4)
                 return
             }
-            try await restoreIPv4(target)
+            try await restoreIPv4(target, withOriginalAddress: true)
         case .ipv6:
             guard emptied.contains(.ipv6) else { return }
-            try await restoreIPv6(target)
+            try await restoreIPv6(target, withOriginalAddress: true)
         }
     }
 
@@ -281,45 +292,73 @@ public actor GCPAddressPool: AddressPool {
             guard let config = nic.accessConfigs?.first(where: { Self.isIPv4($0) && $0.natIP == address.ip }) else { return }
             try await remove(config, family: .ipv4, target, replacing: nil)
             emptied.insert(.ipv4)
-            try await restoreIPv4(target)
+            try await restoreIPv4(target, withOriginalAddress: false)
         case .ipv6:
             guard let config = nic.ipv6AccessConfigs?.first(where: { $0.externalIpv6 == address.ip }) else { return }
             try await remove(config, family: .ipv6, target, replacing: nil)
             emptied.insert(.ipv6)
-            try await restoreIPv6(target)
+            try await restoreIPv6(target, withOriginalAddress: false)
         }
     }
 
-    private func restoreIPv4(_ target: Target) async throws {
-        let config = Compute.AccessConfig(type: "ONE_TO_ONE_NAT", name: removed[.ipv4]?.name ?? Self.ipv4ConfigName,
-                                          networkTier: removed[.ipv4]?.networkTier)
-        logger.notice("no static address on nic0: putting an ephemeral external address back",
-                      metadata: ["instance": "\(target.instance)"])
-        do {
+    /// Puts an IPv4 access config back on nic0 (see ``putBack(_:original:ephemeral:_:add:)``).
+    private func restoreIPv4(_ target: Target, withOriginalAddress: Bool) async throws {
+        let original = removed[.ipv4]
+        let ephemeral = Compute.AccessConfig(type: "ONE_TO_ONE_NAT", name: original?.name ?? Self.ipv4ConfigName,
+                                             networkTier: original?.networkTier)
+        try await putBack(.ipv4, original: withOriginalAddress ? original : nil, ephemeral: ephemeral, target) { config in
             try await swapCompute.addAccessConfig(project: target.project, zone: target.zone, instance: target.instance,
                                                   config: config)
-        } catch let error as KubeIPError where ComputeError.isAccessConfigTaken(error) {
-            logger.debug("nic0 has an access config already", metadata: ["instance": "\(target.instance)"])
         }
         emptied.remove(.ipv4)
+        removed[.ipv4] = nil
     }
 
-    private func restoreIPv6(_ target: Target) async throws {
+    /// Puts an IPv6 access config back on nic0 unless it has one (see ``putBack(_:original:ephemeral:_:add:)``).
+    private func restoreIPv6(_ target: Target, withOriginalAddress: Bool) async throws {
         let nic = try await primaryInterface(target)
         if nic.ipv6AccessConfigs?.isEmpty == false {
             emptied.remove(.ipv6)
+            removed[.ipv6] = nil
             return
         }
-        logger.notice("no static IPv6 address on nic0: putting an ephemeral external IPv6 range back",
-                      metadata: ["instance": "\(target.instance)"])
-        let config = Compute.AccessConfig(type: "DIRECT_IPV6", name: removed[.ipv6]?.name ?? Self.ipv6ConfigName,
-                                          networkTier: removed[.ipv6]?.networkTier)
-        do {
+        let original = removed[.ipv6]
+        let ephemeral = Compute.AccessConfig(type: "DIRECT_IPV6", name: original?.name ?? Self.ipv6ConfigName,
+                                             networkTier: original?.networkTier)
+        try await putBack(.ipv6, original: withOriginalAddress ? original : nil, ephemeral: ephemeral, target) { config in
             try await updateIPv6(config, nic: nic, target)
-        } catch let error as KubeIPError where ComputeError.isAccessConfigTaken(error) {
-            logger.debug("nic0 has an IPv6 access config already", metadata: ["instance": "\(target.instance)"])
         }
         emptied.remove(.ipv6)
+        removed[.ipv6] = nil
+    }
+
+    /// Adds `original` (the access config kubeip removed) when it had an address: a static
+    /// address outside the pool can be taken again, an ephemeral one just released usually
+    /// cannot. When it cannot (any refusal but a transient one), or there is no original,
+    /// adds `ephemeral`. nic0 having such an access config already counts as done.
+    private func putBack(_ family: IPFamily, original: Compute.AccessConfig?, ephemeral: Compute.AccessConfig,
+                         _ target: Target, add: (Compute.AccessConfig) async throws -> Void) async throws {
+        let kind = family == .ipv4 ? "external address" : "external IPv6 range"
+        if let original, let ip = original.natIP ?? original.externalIpv6 {
+            logger.notice("putting nic0's original \(kind) back", metadata: ["address": "\(ip)", "instance": "\(target.instance)"])
+            do {
+                try await add(original)
+                return
+            } catch let error as KubeIPError where ComputeError.isAccessConfigTaken(error) {
+                logger.debug("nic0 has such an access config already", metadata: ["instance": "\(target.instance)"])
+                return
+            } catch let error as KubeIPError where !error.isRetryable {
+                logger.info("nic0's original \(kind) cannot be had again (an ephemeral one is gone once released): taking a new ephemeral one",
+                            metadata: ["address": "\(ip)", "error": "\(error)", "instance": "\(target.instance)"])
+            }
+        }
+        logger.notice("no static address on nic0: putting an ephemeral \(kind) back",
+                      metadata: ["instance": "\(target.instance)"])
+        do {
+            try await add(ephemeral)
+        } catch let error as KubeIPError where ComputeError.isAccessConfigTaken(error) {
+            logger.debug("nic0 has such an access config already", metadata: ["instance": "\(target.instance)"])
+        }
     }
 
     // MARK: Helpers

@@ -165,6 +165,7 @@ import Testing
         await world.double.reserveAddress(name: "edge-a", ip: "35.200.0.1", labels: ["kubeip": "reserved"])
         await world.double.createInstance(name: "vm-1")
         await world.double.createInstance(name: "vm-2")
+        let ephemeral = await world.double.accessConfigs(of: "vm-1").first?.natIP
         // vm-2 takes the address after vm-1 saw it RESERVED and emptied its interface.
         let double = world.double
         let takeIt = Once("/addAccessConfig") { await double.attachAddress("edge-a", to: "vm-2") }
@@ -176,24 +177,70 @@ import Testing
         #expect(configs.count == 1)
         #expect(configs.first?.isEphemeral == true)
         #expect(configs.first?.natIP != "35.200.0.1")
+        // The original ephemeral address is asked for first; released, it is gone (400), so a new one comes.
         let adds = await world.double.requests(for: "compute.instances.addAccessConfig")
-        #expect(adds.map { $0.body?["natIP"]?.stringValue } == ["35.200.0.1", nil])
+        #expect(adds.map { $0.body?["natIP"]?.stringValue } == ["35.200.0.1", ephemeral, nil])
+        #expect(adds.map(\.status) == [200, 400, 200])
         let operations = await world.double.allOperations().filter { $0.operationType == "addAccessConfig" }
         #expect(operations.first?.errors.first?.code == "IP_IN_USE_BY_ANOTHER_RESOURCE")
+    }
+
+    @Test func aStaticAddressFromOutsideThePoolIsPutBackWhenNoPoolAddressCouldBeHad() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "edge-a", ip: "35.200.0.1", labels: ["kubeip": "reserved"])
+        await world.double.reserveAddress(name: "mine", ip: "35.200.0.77", networkTier: "STANDARD")
+        await world.double.createInstance(name: "vm-1")
+        await world.double.createInstance(name: "vm-2")
+        await world.double.attachAddress("mine", to: "vm-1")
+        let double = world.double
+        let takeIt = Once("/addAccessConfig") { await double.attachAddress("edge-a", to: "vm-2") }
+        let engine = try world.engine("vm-1", retryAttempts: 1, interpose: { await takeIt($0) })
+        await #expect {
+            try await engine.acquire()
+        } throws: { ($0 as? KubeIPError)?.code == .poolExhausted }
+        let configs = await world.double.accessConfigs(of: "vm-1")
+        #expect(configs.map(\.natIP) == ["35.200.0.77"])
+        #expect(configs.first?.isEphemeral == false)
+        #expect(configs.first?.networkTier == "STANDARD")
+        #expect(configs.first?.name == "External NAT")
+        #expect(await world.double.address("mine")?.users == [await world.selfLink("vm-1")])
+        let adds = await world.double.requests(for: "compute.instances.addAccessConfig")
+        #expect(adds.map { $0.body?["natIP"]?.stringValue } == ["35.200.0.1", "35.200.0.77"])
+        #expect(adds.last?.body?["networkTier"]?.stringValue == "STANDARD")
+    }
+
+    @Test func aStaticIPv6RangeFromOutsideThePoolIsPutBackToo() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "v6-a", ip: "2600:1900:4041:a00::", labels: ["kubeip": "reserved"])
+        await world.double.reserveAddress(name: "mine6", ip: "2600:1900:4041:f00::")
+        await world.double.createInstance(name: "vm-6", stackType: "IPV4_IPV6")
+        await world.double.createInstance(name: "vm-7", stackType: "IPV4_IPV6")
+        await world.double.attachAddress("mine6", to: "vm-6")
+        let double = world.double
+        let takeIt = Once("/updateNetworkInterface") { await double.attachAddress("v6-a", to: "vm-7") }
+        let engine = try world.engine("vm-6", families: [.ipv6], retryAttempts: 1, interpose: { await takeIt($0) })
+        await #expect {
+            try await engine.acquire()
+        } throws: { ($0 as? KubeIPError)?.code == .poolExhausted }
+        let v6 = await world.double.ipv6AccessConfigs(of: "vm-6")
+        #expect(v6.map(\.externalIpv6) == ["2600:1900:4041:f00::"])
+        #expect(v6.first?.isEphemeral == false)
+        #expect(await world.double.address("mine6")?.status == "IN_USE")
     }
 
     @Test func anAttachFailingAfterTheDeletePutsAnEphemeralAddressBackThenRetries() async throws {
         let world = GCEWorld()
         await world.double.reserveAddress(name: "edge-a", ip: "35.200.0.1", labels: ["kubeip": "reserved"])
         await world.double.createInstance(name: "vm-1")
+        let ephemeral = await world.double.accessConfigs(of: "vm-1").first?.natIP
         // Longer than the swap's retries: the static add gives up.
         await world.double.injectTransportFailure(count: 11, matching: "/addAccessConfig")
         let held = try await world.engine("vm-1").acquire()
         #expect(held.first?.address.id == "edge-a")
         let adds = await world.double.requests(for: "compute.instances.addAccessConfig")
         let answered = adds.filter { $0.status != nil }.map { $0.body?["natIP"]?.stringValue }
-        // The ephemeral address came back before the engine waited and tried again.
-        #expect(answered == [nil, "35.200.0.1"])
+        // An ephemeral address came back (the original one first: gone) before the engine waited and tried again.
+        #expect(answered == [ephemeral, nil, "35.200.0.1"])
         #expect(await world.double.accessConfigs(of: "vm-1").map(\.natIP) == ["35.200.0.1"])
     }
 
