@@ -37,6 +37,8 @@ public actor GCPAddressPool: AddressPool {
     /// The access config kubeip removed per family (name, address, tier) and has not yet
     /// replaced, to put the same one back when no pool address could be attached.
     private var removed: [IPFamily: Compute.AccessConfig] = [:]
+    /// nic0's subnetwork as last read (`projects/<p>/regions/<r>/subnetworks/<name>`), for messages.
+    private var subnetwork: String?
 
     /// The default name of an IPv4 access config.
     public static let ipv4ConfigName = "External NAT"
@@ -128,7 +130,7 @@ public actor GCPAddressPool: AddressPool {
         let status = address.status ?? (users.isEmpty ? "RESERVED" : "IN_USE")
         guard status != "RESERVED" else { return nil }
         guard let user = users.first else { return AddressHolder(interfaceID: "unknown (\(status))") }
-        let path = user.firstRange(of: "projects/").map { String(user[$0.lowerBound...]) } ?? user
+        let path = resourcePath(user) ?? user
         let parts = path.split(separator: "/")
         let instance = parts.count == 6 && parts[4] == "instances" ? String(parts[5]) : nil
         return AddressHolder(interfaceID: path, instanceID: instance)
@@ -196,7 +198,6 @@ public actor GCPAddressPool: AddressPool {
         if let config = nic.ipv6AccessConfigs?.first {
             if config.externalIpv6 == ip { return }
             try await remove(config, family: .ipv6, target, replacing: ip)
-            emptied.insert(.ipv6)
             nic = try await primaryInterface(target)
         }
         let config = Compute.AccessConfig(type: "DIRECT_IPV6", name: removed[.ipv6]?.name ?? Self.ipv6ConfigName,
@@ -241,9 +242,16 @@ public actor GCPAddressPool: AddressPool {
         }
     }
 
-    /// Deletes nic0's access config of `family` (gone already counts as done).
+    /// Deletes nic0's access config of `family` (gone already counts as done). From the call
+    /// on, nic0 counts as emptied, and `config` as the one to put back: a delete whose answer
+    /// was lost (the instance cut off the API by it) may well have happened.
     private func remove(_ config: Compute.AccessConfig, family: IPFamily, _ target: Target, replacing ip: String?) async throws {
         let name = config.name ?? (family == .ipv4 ? Self.ipv4ConfigName : Self.ipv6ConfigName)
+        emptied.insert(family)
+        removed[family] = Compute.AccessConfig(type: config.type ?? (family == .ipv4 ? "ONE_TO_ONE_NAT" : "DIRECT_IPV6"),
+                                               name: name, natIP: config.natIP, externalIpv6: config.externalIpv6,
+                                               externalIpv6PrefixLength: config.externalIpv6PrefixLength,
+                                               networkTier: config.networkTier)
         logger.info(ip == nil ? "removing the static external address" : "replacing the external address",
                     metadata: ["current": "\(config.natIP ?? config.externalIpv6 ?? "none")", "access_config": "\(name)",
                                "new": "\(ip ?? "ephemeral")", "instance": "\(target.instance)"])
@@ -254,10 +262,6 @@ public actor GCPAddressPool: AddressPool {
                     where error.code == .notFound || error.message.lowercased().contains("no access config") {
             logger.debug("access config already gone", metadata: ["access_config": "\(name)"])
         }
-        removed[family] = Compute.AccessConfig(type: config.type ?? (family == .ipv4 ? "ONE_TO_ONE_NAT" : "DIRECT_IPV6"),
-                                               name: name, natIP: config.natIP, externalIpv6: config.externalIpv6,
-                                               externalIpv6PrefixLength: config.externalIpv6PrefixLength,
-                                               networkTier: config.networkTier)
     }
 
     // MARK: Ending a round, releasing
@@ -272,7 +276,17 @@ public actor GCPAddressPool: AddressPool {
         let target = try Self.target(identity)
         switch family {
         case .ipv4:
-            let nic = try await primaryInterface(target)
+            let nic: Compute.NetworkInterface
+            if emptied.contains(.ipv4) {
+                // kubeip emptied nic0: the instance may be cut off the API, so read with the swap's patience.
+                do {
+                    nic = try await primaryInterface(target, using: swapCompute)
+                } catch let error as KubeIPError {
+                    throw stranded(.ipv4, target, error)
+                }
+            } else {
+                nic = try await primaryInterface(target)
+            }
             if nic.accessConfigs?.contains(where: Self.isIPv4) == true {
                 emptied.remove(.ipv4)
                 return
@@ -291,24 +305,28 @@ public actor GCPAddressPool: AddressPool {
         case .ipv4:
             guard let config = nic.accessConfigs?.first(where: { Self.isIPv4($0) && $0.natIP == address.ip }) else { return }
             try await remove(config, family: .ipv4, target, replacing: nil)
-            emptied.insert(.ipv4)
             try await restoreIPv4(target, withOriginalAddress: false)
         case .ipv6:
             guard let config = nic.ipv6AccessConfigs?.first(where: { $0.externalIpv6 == address.ip }) else { return }
             try await remove(config, family: .ipv6, target, replacing: nil)
-            emptied.insert(.ipv6)
             try await restoreIPv6(target, withOriginalAddress: false)
         }
     }
 
-    /// Puts an IPv4 access config back on nic0 (see ``putBack(_:original:ephemeral:_:add:)``).
+    /// Puts an IPv4 access config back on nic0 (see ``putBack(_:original:ephemeral:_:add:)``),
+    /// retrying through a connectivity gap for the swap's budget (about a minute); a failure
+    /// throws ``stranded(_:_:_:)``.
     private func restoreIPv4(_ target: Target, withOriginalAddress: Bool) async throws {
         let original = removed[.ipv4]
         let ephemeral = Compute.AccessConfig(type: "ONE_TO_ONE_NAT", name: original?.name ?? Self.ipv4ConfigName,
                                              networkTier: original?.networkTier)
-        try await putBack(.ipv4, original: withOriginalAddress ? original : nil, ephemeral: ephemeral, target) { config in
-            try await swapCompute.addAccessConfig(project: target.project, zone: target.zone, instance: target.instance,
-                                                  config: config)
+        do {
+            try await putBack(.ipv4, original: withOriginalAddress ? original : nil, ephemeral: ephemeral, target) { config in
+                try await swapCompute.addAccessConfig(project: target.project, zone: target.zone, instance: target.instance,
+                                                      config: config)
+            }
+        } catch let error as KubeIPError {
+            throw stranded(.ipv4, target, error)
         }
         emptied.remove(.ipv4)
         removed[.ipv4] = nil
@@ -325,8 +343,12 @@ public actor GCPAddressPool: AddressPool {
         let original = removed[.ipv6]
         let ephemeral = Compute.AccessConfig(type: "DIRECT_IPV6", name: original?.name ?? Self.ipv6ConfigName,
                                              networkTier: original?.networkTier)
-        try await putBack(.ipv6, original: withOriginalAddress ? original : nil, ephemeral: ephemeral, target) { config in
-            try await updateIPv6(config, nic: nic, target)
+        do {
+            try await putBack(.ipv6, original: withOriginalAddress ? original : nil, ephemeral: ephemeral, target) { config in
+                try await updateIPv6(config, nic: nic, target)
+            }
+        } catch let error as KubeIPError {
+            throw stranded(.ipv6, target, error)
         }
         emptied.remove(.ipv6)
         removed[.ipv6] = nil
@@ -361,19 +383,46 @@ public actor GCPAddressPool: AddressPool {
         }
     }
 
+    /// The error of a put-back that failed, logged at error level as well (a caller cleaning
+    /// up after another error may not surface it): nic0 is left without an external address
+    /// of `family`. For IPv4 and a transient `error`, `.unavailable` saying the API cannot be
+    /// reached and what to do; else `error`'s code, saying what is missing.
+    private func stranded(_ family: IPFamily, _ target: Target, _ error: KubeIPError) -> KubeIPError {
+        let resource = Self.interfaceID(project: target.project, zone: target.zone, instance: target.instance)
+        let failure: KubeIPError
+        if family == .ipv4 && error.isRetryable {
+            failure = KubeIPError(.unavailable,
+                                  "nic0 of \(target.instance) has no external IPv4 address and the Compute API cannot be reached (\(error.message)); if its subnet has neither Private Google Access nor Cloud NAT, the VM cannot reach the API until one is back: enable Private Google Access on \(subnetwork ?? "its subnet"), or add one by hand (gcloud compute instances add-access-config \(target.instance) --zone \(target.zone))",
+                                  resource: resource)
+        } else {
+            let kind = family == .ipv4 ? "external IPv4 address" : "external IPv6 range"
+            failure = KubeIPError(error.code, "nic0 of \(target.instance) has no \(kind): putting one back failed: \(error.message)",
+                                  setting: error.setting, resource: error.resource ?? resource)
+        }
+        logger.error("\(failure.message)", metadata: ["instance": "\(target.instance)", "code": "\(failure.code)"])
+        return failure
+    }
+
     // MARK: Helpers
 
     static func isIPv4(_ config: Compute.AccessConfig) -> Bool {
         (config.type ?? "ONE_TO_ONE_NAT") == "ONE_TO_ONE_NAT"
     }
 
-    /// nic0 as instances.get shows it now.
-    private func primaryInterface(_ target: Target) async throws -> Compute.NetworkInterface {
-        let instance = try await compute.getInstance(project: target.project, zone: target.zone, name: target.instance)
+    /// nic0 as instances.get shows it now (read through `client`, by default the pool's own).
+    private func primaryInterface(_ target: Target, using client: ComputeClient? = nil) async throws -> Compute.NetworkInterface {
+        let instance = try await (client ?? compute).getInstance(project: target.project, zone: target.zone, name: target.instance)
         let interfaces = instance.networkInterfaces ?? []
         guard let nic = interfaces.first(where: { $0.name == "nic0" }) ?? interfaces.first else {
             throw KubeIPError(.cloudAPI, "instance \(target.instance) has no network interface", resource: target.instance)
         }
+        if let link = nic.subnetwork, let path = Self.resourcePath(link) { subnetwork = path }
         return nic
+    }
+
+    /// A self-link from `projects/` on (`https://.../compute/v1/projects/p/regions/r/subnetworks/s`
+    /// → `projects/p/regions/r/subnetworks/s`); nil when it names no project.
+    static func resourcePath(_ link: String) -> String? {
+        link.firstRange(of: "projects/").map { String(link[$0.lowerBound...]) }
     }
 }

@@ -270,6 +270,51 @@ import Testing
         #expect(await world.computeCalls() == ["compute.instances.get"])
     }
 
+    @Test func thePutBackWaitsOutAConnectivityGapOfAboutAMinute() async throws {
+        let world = await Self.world { $0.connectivityGap = .duration(.seconds(100)) }
+        await world.double.createInstance(name: "vm-1")
+        let cloud = try world.adapter("vm-1")
+        let me = try await cloud.identity.identity()
+        let edgeA = try #require(try await cloud.pool.addresses(family: .ipv4, for: me).first { $0.id == "edge-a" })
+        // The swap gives up (its wait for the delete is cut off) before the gap ends.
+        await #expect {
+            try await cloud.pool.attach(edgeA, to: me)
+        } throws: { ($0 as? KubeIPError)?.code == .unavailable }
+        #expect(world.clock.elapsed < .seconds(100))
+        try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+        let configs = await world.double.accessConfigs(of: "vm-1")
+        #expect(configs.count == 1)
+        #expect(configs.first?.isEphemeral == true)
+    }
+
+    @Test func aPutBackThatCannotReachTheAPISaysSoNamingTheVM() async throws {
+        let world = await Self.world { $0.connectivityGap = .duration(.seconds(3600)) }
+        await world.double.createInstance(name: "vm-1")
+        let cloud = try world.adapter("vm-1")
+        let me = try await cloud.identity.identity()
+        let edgeA = try #require(try await cloud.pool.addresses(family: .ipv4, for: me).first { $0.id == "edge-a" })
+        await #expect {
+            try await cloud.pool.attach(edgeA, to: me)
+        } throws: { ($0 as? KubeIPError)?.code == .unavailable }
+        await world.double.clearRequests()
+        let start = world.clock.elapsed
+        await #expect {
+            try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+        } throws: { error in
+            let error = error as? KubeIPError
+            return error?.code == .unavailable
+                && error?.message.hasPrefix("nic0 of vm-1 has no external IPv4 address and the Compute API cannot be reached") == true
+                && error?.message.contains("enable Private Google Access on projects/kubeip-sim/regions/europe-west1/subnetworks/default") == true
+                && error?.resource == "projects/kubeip-sim/zones/europe-west1-b/instances/vm-1"
+        }
+        // Bounded: the swap's budget (ten retries, about a minute), then the error.
+        let spent = world.clock.elapsed - start
+        #expect(spent >= .seconds(30) && spent <= .seconds(80))
+        #expect(await world.double.requests.filter { $0.service == .compute }.count == 11)
+        #expect(world.logs.lines.contains { $0.hasPrefix("error nic0 of vm-1 has no external IPv4 address") })
+        #expect(await world.double.accessConfigs(of: "vm-1").isEmpty)
+    }
+
     @Test func theNextCandidateAfterALostRaceSkipsTheDelete() async throws {
         let world = await Self.world()
         await world.double.createInstance(name: "vm-1")
