@@ -108,6 +108,28 @@ public enum Compute {
         public var networkInterfaces: [NetworkInterface]?
     }
 
+    /// A subnetwork (only what kubeip reads).
+    public struct Subnetwork: Codable, Sendable, Equatable {
+        public var kind: String?
+        public var id: String?
+        public var name: String?
+        public var network: String?
+        public var region: String?
+        public var selfLink: String?
+        /// Whether VMs without an external address reach Google APIs (Private Google Access).
+        public var privateIpGoogleAccess: Bool?
+    }
+
+    /// The body of a `testIamPermissions` call.
+    public struct TestPermissionsRequest: Codable, Sendable, Equatable {
+        public var permissions: [String]
+    }
+
+    /// The answer of a `testIamPermissions` call: the permissions the caller has (omitted when none).
+    public struct TestPermissionsResponse: Codable, Sendable, Equatable {
+        public var permissions: [String]?
+    }
+
     /// A zonal operation (`compute#operation`).
     public struct Operation: Codable, Sendable, Equatable {
         public struct Failure: Codable, Sendable, Equatable {

@@ -12,13 +12,17 @@ import Logging
 /// addresses.list (engine), then in ``attach(_:to:)`` addresses.get (still RESERVED?),
 /// instances.get (the current access config), deleteAccessConfig + zoneOperations.wait,
 /// addAccessConfig + zoneOperations.wait, and the engine's read-back (one filtered
-/// addresses.list). Each lost race costs addresses.get + addAccessConfig + wait: the emptied
-/// interface is not read nor emptied again. An address already held (a restart) is adopted
-/// with the one list. The access token (one metadata read) is cached.
+/// addresses.list); plus, once per process before the first delete,
+/// addresses.testIamPermissions (may kubeip use the address?) and subnetworks.get (can the VM
+/// reach the API without an external address?). Each lost race costs addresses.get +
+/// addAccessConfig + wait: the emptied interface is not read nor emptied again. A round that
+/// ends without an address reads nic0 once more, and puts an access config back if it has
+/// none. An address already held (a restart) is adopted with the one list. The access token
+/// (one metadata read) is cached.
 ///
 /// IPv6 goes the same way with updateNetworkInterface (which needs nic0's current
 /// fingerprint, so the instance is read again after the delete): 9 calls when nic0 had an
-/// ephemeral IPv6 range, 6 when it had none.
+/// ephemeral IPv6 range (and the permission check once), 6 when it had none.
 public actor GCPAddressPool: AddressPool {
     /// The user's filter.
     public nonisolated let filter: GCPFilter
@@ -28,6 +32,8 @@ public actor GCPAddressPool: AddressPool {
     /// The same client, retrying longer: used for every mutation, as a swap may briefly cut
     /// the instance off the API (its external address is gone until the new one is on).
     let swapCompute: ComputeClient
+    /// The same client, retrying once: for the advisory checks before the first delete.
+    let probeCompute: ComputeClient
     let logger: Logger
     /// Re-reads of the instance after a stale fingerprint (412) before giving up.
     let fingerprintRetries = 3
@@ -39,6 +45,10 @@ public actor GCPAddressPool: AddressPool {
     private var removed: [IPFamily: Compute.AccessConfig] = [:]
     /// nic0's subnetwork as last read (`projects/<p>/regions/<r>/subnetworks/<name>`), for messages.
     private var subnetwork: String?
+    /// Whether nic0's subnet was checked for Private Google Access (once, before the first IPv4 delete).
+    private var egressChecked = false
+    /// Whether compute.addresses.use was found granted, or could not be checked (once, before the first delete).
+    private var addressUseChecked = false
 
     /// The default name of an IPv4 access config.
     public static let ipv4ConfigName = "External NAT"
@@ -51,6 +61,7 @@ public actor GCPAddressPool: AddressPool {
                 logger: Logger = Logger(label: "kubeip.gcp")) {
         self.compute = compute
         self.swapCompute = compute.with(backoff: swapBackoff)
+        self.probeCompute = compute.with(backoff: Backoff(maxRetries: 1))
         self.filter = filter
         self.orderBy = orderBy.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
         self.logger = logger
@@ -165,6 +176,8 @@ public actor GCPAddressPool: AddressPool {
             let nic = try await primaryInterface(target)
             if let config = nic.accessConfigs?.first(where: Self.isIPv4) {
                 if config.natIP == ip { return }
+                try await checkAddressUse(address, target)
+                await checkEgress(nic, target)
                 try await remove(config, family: .ipv4, target, replacing: ip)
             }
             emptied.insert(.ipv4)
@@ -197,6 +210,7 @@ public actor GCPAddressPool: AddressPool {
         }
         if let config = nic.ipv6AccessConfigs?.first {
             if config.externalIpv6 == ip { return }
+            try await checkAddressUse(address, target)
             try await remove(config, family: .ipv6, target, replacing: ip)
             nic = try await primaryInterface(target)
         }
@@ -241,6 +255,62 @@ public actor GCPAddressPool: AddressPool {
             }
         }
     }
+
+    // MARK: Checks before the first delete
+
+    /// Once per process, before nic0's IPv4 access config is first deleted: whether its subnet
+    /// lets the VM reach the Compute API without an external address. Without Private Google
+    /// Access it can only through Cloud NAT (which cannot be checked cheaply), so this warns and
+    /// goes on. A subnet it cannot read (no compute.subnetworks.get, a shared VPC's host project,
+    /// an endpoint without the method) is unknown: nothing is said above debug level.
+    private func checkEgress(_ nic: Compute.NetworkInterface, _ target: Target) async {
+        guard !egressChecked else { return }
+        egressChecked = true
+        guard let link = nic.subnetwork, let path = Self.resourcePath(link) else { return }
+        let parts = path.split(separator: "/").map(String.init)
+        guard parts.count == 6, parts[2] == "regions", parts[4] == "subnetworks" else { return }
+        let subnet: Compute.Subnetwork
+        do {
+            subnet = try await probeCompute.getSubnetwork(project: parts[1], region: parts[3], name: parts[5])
+        } catch {
+            let level: Logger.Level = (error as? KubeIPError)?.code == .permissionDenied ? .info : .debug
+            logger.log(level: level, "cannot tell whether the subnet has Private Google Access (kubeip needs compute.subnetworks.get to check)",
+                       metadata: ["subnet": "\(path)", "error": "\(error)"])
+            return
+        }
+        if subnet.privateIpGoogleAccess == true {
+            logger.debug("the subnet has Private Google Access", metadata: ["subnet": "\(path)"])
+            return
+        }
+        logger.warning("the VM will reach the Compute API only through Cloud NAT while its external IP is swapped; enable Private Google Access on \(path) to be safe",
+                       metadata: ["subnet": "\(path)", "instance": "\(target.instance)"])
+    }
+
+    /// Before the first delete (until it passes): whether kubeip may use the address it is
+    /// about to attach (compute.addresses.use, one addresses.testIamPermissions), so that a
+    /// missing grant refuses before nic0 loses its address rather than after. A check that
+    /// cannot be made (the method missing, any error) lets the swap go on.
+    private func checkAddressUse(_ address: Compute.Address, _ target: Target) async throws {
+        guard !addressUseChecked, let name = address.name else { return }
+        let permission = "compute.addresses.use"
+        let granted: [String]
+        do {
+            granted = try await probeCompute.testAddressPermissions(project: target.project, region: target.region, name: name,
+                                                                    permissions: [permission])
+        } catch {
+            logger.debug("cannot check compute.addresses.use beforehand", metadata: ["address": "\(name)", "error": "\(error)"])
+            addressUseChecked = true
+            return
+        }
+        guard granted.contains(permission) else {
+            throw KubeIPError(.permissionDenied,
+                              "kubeip's service account may not use address \(name) (\(address.address ?? "?")): grant the IAM permission \(permission); nic0 of \(target.instance) was left as it is",
+                              resource: permission)
+        }
+        addressUseChecked = true
+    }
+
+    // MARK: Swapping
 
     /// Deletes nic0's access config of `family` (gone already counts as done). From the call
     /// on, nic0 counts as emptied, and `config` as the one to put back: a delete whose answer
@@ -304,6 +374,7 @@ public actor GCPAddressPool: AddressPool {
         switch address.family {
         case .ipv4:
             guard let config = nic.accessConfigs?.first(where: { Self.isIPv4($0) && $0.natIP == address.ip }) else { return }
+            await checkEgress(nic, target)
             try await remove(config, family: .ipv4, target, replacing: nil)
             try await restoreIPv4(target, withOriginalAddress: false)
         case .ipv6:

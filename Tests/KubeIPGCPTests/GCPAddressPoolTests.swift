@@ -14,7 +14,7 @@ import Testing
         return world
     }
 
-    @Test func aFirstIPv4AssignmentCostsEightComputeCalls() async throws {
+    @Test func aFirstIPv4AssignmentCostsEightComputeCallsAndTwoChecks() async throws {
         let world = await Self.world()
         await world.double.createInstance(name: "vm-1")
         let ephemeral = try #require(await world.double.accessConfigs(of: "vm-1").first?.natIP)
@@ -30,11 +30,14 @@ import Testing
         let stored = try #require(await world.double.address(address.id))
         #expect(stored.status == "IN_USE")
         #expect(stored.users == [await world.selfLink("vm-1")])
+        // The checks before the first delete go to methods the double does not serve (404: unknown, go on).
         #expect(await world.computeCalls() == [
             "compute.addresses.list", "compute.addresses.get", "compute.instances.get",
+            "404 compute.addresses.testIamPermissions", "404 compute.subnetworks.get",
             "compute.instances.deleteAccessConfig", "compute.zoneOperations.wait",
             "compute.instances.addAccessConfig", "compute.zoneOperations.wait", "compute.addresses.list",
         ])
+        #expect(!world.logs.text.contains("Private Google Access on"))
         // The address without an ipVersion is in the pool too.
         let pool = try await world.adapter("vm-1").pool.addresses(family: .ipv4, for: try await engine.discover())
         #expect(pool.map(\.id) == ["edge-a", "edge-b"])
@@ -63,6 +66,70 @@ import Testing
         #expect(try await cloud.pool.address(id: "v6-lb", family: .ipv6, for: me) == nil)
         #expect(await world.double.requests(for: "compute.addresses.list").first?.queryValue("filter")
             == #"(labels.kubeip=reserved) AND (addressType = "EXTERNAL") AND (ipVersion != "IPV6")"#)
+    }
+
+    @Test(arguments: [false, true])
+    func aSubnetWithoutPrivateGoogleAccessIsWarnedOfOnceAndTheSwapGoesOn(privateGoogleAccess: Bool) async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        // The double does not serve subnetworks.get: answered here as the API would.
+        let log = Answered()
+        let subnets: Interposer.Answer = { request, _ in
+            guard request.path.contains("/subnetworks/") else { return nil }
+            log.record(request)
+            return json(200, #"{"kind": "compute#subnetwork", "name": "default", "privateIpGoogleAccess": \#(privateGoogleAccess), "selfLink": "https://www.googleapis.com/compute/v1/projects/kubeip-sim/regions/europe-west1/subnetworks/default"}"#)
+        }
+        let engine = try world.engine("vm-1", answer: subnets)
+        try await engine.acquire()
+        try await engine.release()
+        let held = try await engine.acquire()
+        #expect(await world.double.accessConfigs(of: "vm-1").map(\.natIP) == [held.first?.address.ip])
+        #expect(await world.double.requests(for: "compute.instances.deleteAccessConfig").count == 3)
+        // Read once, before the first delete.
+        #expect(log.requests.map(\.method) == ["GET"])
+        #expect(log.requests.first?.path == "/compute/v1/projects/kubeip-sim/regions/europe-west1/subnetworks/default")
+        let warnings = world.logs.lines.filter { $0.hasPrefix("warning the VM will reach the Compute API only through Cloud NAT") }
+        #expect(warnings.count == (privateGoogleAccess ? 0 : 1))
+        if !privateGoogleAccess {
+            #expect(warnings.first?.contains("enable Private Google Access on projects/kubeip-sim/regions/europe-west1/subnetworks/default to be safe") == true)
+        }
+    }
+
+    @Test func aMissingAddressUseGrantRefusesBeforeNic0IsTouched() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        let before = await world.double.accessConfigs(of: "vm-1")
+        // The double does not serve addresses.testIamPermissions: answered here as the API would.
+        let log = Answered()
+        let permissions = { (granted: String) -> Interposer.Answer in
+            { request, _ in
+                guard request.path.hasSuffix("/testIamPermissions") else { return nil }
+                log.record(request)
+                return json(200, granted)
+            }
+        }
+        await #expect {
+            try await world.engine("vm-1", answer: permissions("{}")).acquire()
+        } throws: { error in
+            let error = error as? KubeIPError
+            return error?.code == .permissionDenied && error?.resource == "compute.addresses.use" && error?.exitCode == 77
+                && error?.message.contains("nic0 of vm-1 was left as it is") == true
+        }
+        #expect(await world.double.accessConfigs(of: "vm-1") == before)
+        #expect(await world.double.requests(for: "compute.instances.deleteAccessConfig").isEmpty)
+        let check = try #require(log.requests.first)
+        #expect(check.method == "POST")
+        #expect(["edge-a", "edge-b"].contains {
+            check.path == "/compute/v1/projects/kubeip-sim/regions/europe-west1/addresses/\($0)/testIamPermissions"
+        })
+        #expect(check.bodyText == #"{"permissions":["compute.addresses.use"]}"#)
+        // Granted, the swap goes on; the check is made once per process.
+        let engine = try world.engine("vm-1", answer: permissions(#"{"permissions": ["compute.addresses.use"]}"#))
+        try await engine.acquire()
+        try await engine.release()
+        try await engine.acquire()
+        #expect(log.requests.count == 2)
+        #expect(await world.double.accessConfigs(of: "vm-1").first?.isEphemeral == false)
     }
 
     @Test func poolAddressesCarryHolderAndOrderFields() async throws {
@@ -120,6 +187,7 @@ import Testing
         #expect(lists.first?.queryValue("filter") == #"(labels.kubeip=reserved) AND (addressType = "EXTERNAL") AND (ipVersion = "IPV6")"#)
         #expect(await world.computeCalls() == [
             "compute.addresses.list", "compute.addresses.get", "compute.instances.get",
+            "404 compute.addresses.testIamPermissions",
             "compute.instances.deleteAccessConfig", "compute.zoneOperations.wait", "compute.instances.get",
             "compute.instances.updateNetworkInterface", "compute.zoneOperations.wait", "compute.addresses.list",
         ])
