@@ -313,14 +313,17 @@ public actor GCPAddressPool: AddressPool {
     // MARK: Swapping
 
     /// Deletes nic0's access config of `family` (gone already counts as done). From the call
-    /// on, nic0 counts as emptied, and `config` as the one to put back: a delete whose answer
-    /// was lost (the instance cut off the API by it) may well have happened.
+    /// on, nic0 counts as emptied, and `config` as the one to put back (without its address
+    /// when it is released, `ip` nil): a delete whose answer was lost (the instance cut off the
+    /// API by it) may well have happened.
     private func remove(_ config: Compute.AccessConfig, family: IPFamily, _ target: Target, replacing ip: String?) async throws {
         let name = config.name ?? (family == .ipv4 ? Self.ipv4ConfigName : Self.ipv6ConfigName)
+        let releasing = ip == nil
         emptied.insert(family)
         removed[family] = Compute.AccessConfig(type: config.type ?? (family == .ipv4 ? "ONE_TO_ONE_NAT" : "DIRECT_IPV6"),
-                                               name: name, natIP: config.natIP, externalIpv6: config.externalIpv6,
-                                               externalIpv6PrefixLength: config.externalIpv6PrefixLength,
+                                               name: name, natIP: releasing ? nil : config.natIP,
+                                               externalIpv6: releasing ? nil : config.externalIpv6,
+                                               externalIpv6PrefixLength: releasing ? nil : config.externalIpv6PrefixLength,
                                                networkTier: config.networkTier)
         logger.info(ip == nil ? "removing the static external address" : "replacing the external address",
                     metadata: ["current": "\(config.natIP ?? config.externalIpv6 ?? "none")", "access_config": "\(name)",
@@ -359,12 +362,13 @@ public actor GCPAddressPool: AddressPool {
             }
             if nic.accessConfigs?.contains(where: Self.isIPv4) == true {
                 emptied.remove(.ipv4)
+                removed[.ipv4] = nil
                 return
             }
-            try await restoreIPv4(target, withOriginalAddress: true)
+            try await restoreIPv4(target)
         case .ipv6:
             guard emptied.contains(.ipv6) else { return }
-            try await restoreIPv6(target, withOriginalAddress: true)
+            try await restoreIPv6(target)
         }
     }
 
@@ -376,23 +380,23 @@ public actor GCPAddressPool: AddressPool {
             guard let config = nic.accessConfigs?.first(where: { Self.isIPv4($0) && $0.natIP == address.ip }) else { return }
             await checkEgress(nic, target)
             try await remove(config, family: .ipv4, target, replacing: nil)
-            try await restoreIPv4(target, withOriginalAddress: false)
+            try await restoreIPv4(target)
         case .ipv6:
             guard let config = nic.ipv6AccessConfigs?.first(where: { $0.externalIpv6 == address.ip }) else { return }
             try await remove(config, family: .ipv6, target, replacing: nil)
-            try await restoreIPv6(target, withOriginalAddress: false)
+            try await restoreIPv6(target)
         }
     }
 
     /// Puts an IPv4 access config back on nic0 (see ``putBack(_:original:ephemeral:_:add:)``),
     /// retrying through a connectivity gap for the swap's budget (about a minute); a failure
     /// throws ``stranded(_:_:_:)``.
-    private func restoreIPv4(_ target: Target, withOriginalAddress: Bool) async throws {
+    private func restoreIPv4(_ target: Target) async throws {
         let original = removed[.ipv4]
         let ephemeral = Compute.AccessConfig(type: "ONE_TO_ONE_NAT", name: original?.name ?? Self.ipv4ConfigName,
                                              networkTier: original?.networkTier)
         do {
-            try await putBack(.ipv4, original: withOriginalAddress ? original : nil, ephemeral: ephemeral, target) { config in
+            try await putBack(.ipv4, original: original, ephemeral: ephemeral, target) { config in
                 try await swapCompute.addAccessConfig(project: target.project, zone: target.zone, instance: target.instance,
                                                       config: config)
             }
@@ -404,7 +408,7 @@ public actor GCPAddressPool: AddressPool {
     }
 
     /// Puts an IPv6 access config back on nic0 unless it has one (see ``putBack(_:original:ephemeral:_:add:)``).
-    private func restoreIPv6(_ target: Target, withOriginalAddress: Bool) async throws {
+    private func restoreIPv6(_ target: Target) async throws {
         let nic = try await primaryInterface(target)
         if nic.ipv6AccessConfigs?.isEmpty == false {
             emptied.remove(.ipv6)
@@ -415,7 +419,7 @@ public actor GCPAddressPool: AddressPool {
         let ephemeral = Compute.AccessConfig(type: "DIRECT_IPV6", name: original?.name ?? Self.ipv6ConfigName,
                                              networkTier: original?.networkTier)
         do {
-            try await putBack(.ipv6, original: withOriginalAddress ? original : nil, ephemeral: ephemeral, target) { config in
+            try await putBack(.ipv6, original: original, ephemeral: ephemeral, target) { config in
                 try await updateIPv6(config, nic: nic, target)
             }
         } catch let error as KubeIPError {

@@ -482,6 +482,30 @@ import Testing
         try await world.adapter("vm-1").pool.detach(held[0].address, from: try await engine.discover())
     }
 
+    @Test func aReleaseWhoseDeleteWasCutOffNeverPutsTheReleasedAddressBack() async throws {
+        let world = await Self.world()
+        await world.double.createInstance(name: "vm-1")
+        let cloud = try world.adapter("vm-1")
+        let me = try await cloud.identity.identity()
+        let edgeA = try #require(try await cloud.pool.addresses(family: .ipv4, for: me).first { $0.id == "edge-a" })
+        try await cloud.pool.attach(edgeA, to: me)
+        // The delete happens, but every answer after it is lost for longer than the swap waits.
+        await world.double.setConnectivityGap(.requests(11))
+        await #expect {
+            try await cloud.pool.detach(edgeA, from: me)
+        } throws: { ($0 as? KubeIPError)?.code == .unavailable }
+        #expect(await world.double.accessConfigs(of: "vm-1").isEmpty)
+        await world.double.setConnectivityGap(nil)
+        await world.double.clearRequests()
+        try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+        let configs = await world.double.accessConfigs(of: "vm-1")
+        #expect(configs.count == 1)
+        #expect(configs.first?.isEphemeral == true)
+        #expect(await world.double.address("edge-a")?.status == "RESERVED")
+        let adds = await world.double.requests(for: "compute.instances.addAccessConfig")
+        #expect(adds.map { $0.body?["natIP"]?.stringValue } == [nil])
+    }
+
     @Test func releasingAnIPv6AddressPutsAnEphemeralRangeBack() async throws {
         let world = GCEWorld()
         await world.double.reserveAddress(name: "v6-a", ip: "2600:1900:4041:a00::", labels: ["kubeip": "reserved"])
