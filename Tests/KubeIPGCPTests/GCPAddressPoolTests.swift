@@ -14,6 +14,17 @@ import Testing
         return world
     }
 
+    /// The pool world with vm-1, its adapter and identity, and edge-a as the pool lists it.
+    static func vm1(_ configure: (inout ComputeEngineDouble.Configuration) -> Void = { _ in }) async throws
+        -> (GCEWorld, CloudAdapter, InstanceIdentity, PoolAddress) {
+        let world = await Self.world(configure)
+        await world.double.createInstance(name: "vm-1")
+        let cloud = try world.adapter("vm-1")
+        let me = try await cloud.identity.identity()
+        let edgeA = try #require(try await cloud.pool.addresses(family: .ipv4, for: me).first { $0.id == "edge-a" })
+        return (world, cloud, me, edgeA)
+    }
+
     @Test func aFirstIPv4AssignmentCostsEightComputeCallsAndTwoChecks() async throws {
         let world = await Self.world()
         await world.double.createInstance(name: "vm-1")
@@ -313,11 +324,7 @@ import Testing
     }
 
     @Test func aRoundWithoutAnAddressReadsNic0AgainAndPutsBackWhatSomeoneElseRemoved() async throws {
-        let world = await Self.world()
-        await world.double.createInstance(name: "vm-1")
-        let cloud = try world.adapter("vm-1")
-        let me = try await cloud.identity.identity()
-        let edgeA = try #require(try await cloud.pool.addresses(family: .ipv4, for: me).first { $0.id == "edge-a" })
+        let (world, cloud, me, edgeA) = try await Self.vm1()
         try await cloud.pool.attach(edgeA, to: me)
         try await cloud.pool.endClaimRound(family: .ipv4, attached: edgeA, for: me)
         // Our access config goes away behind our back.
@@ -339,11 +346,7 @@ import Testing
     }
 
     @Test func thePutBackWaitsOutAConnectivityGapOfAboutAMinute() async throws {
-        let world = await Self.world { $0.connectivityGap = .duration(.seconds(100)) }
-        await world.double.createInstance(name: "vm-1")
-        let cloud = try world.adapter("vm-1")
-        let me = try await cloud.identity.identity()
-        let edgeA = try #require(try await cloud.pool.addresses(family: .ipv4, for: me).first { $0.id == "edge-a" })
+        let (world, cloud, me, edgeA) = try await Self.vm1 { $0.connectivityGap = .duration(.seconds(100)) }
         // The swap gives up (its wait for the delete is cut off) before the gap ends.
         await #expect {
             try await cloud.pool.attach(edgeA, to: me)
@@ -356,11 +359,7 @@ import Testing
     }
 
     @Test func aPutBackThatCannotReachTheAPISaysSoNamingTheVM() async throws {
-        let world = await Self.world { $0.connectivityGap = .duration(.seconds(3600)) }
-        await world.double.createInstance(name: "vm-1")
-        let cloud = try world.adapter("vm-1")
-        let me = try await cloud.identity.identity()
-        let edgeA = try #require(try await cloud.pool.addresses(family: .ipv4, for: me).first { $0.id == "edge-a" })
+        let (world, cloud, me, edgeA) = try await Self.vm1 { $0.connectivityGap = .duration(.seconds(3600)) }
         await #expect {
             try await cloud.pool.attach(edgeA, to: me)
         } throws: { ($0 as? KubeIPError)?.code == .unavailable }
@@ -483,11 +482,7 @@ import Testing
     }
 
     @Test func aReleaseWhoseDeleteWasCutOffNeverPutsTheReleasedAddressBack() async throws {
-        let world = await Self.world()
-        await world.double.createInstance(name: "vm-1")
-        let cloud = try world.adapter("vm-1")
-        let me = try await cloud.identity.identity()
-        let edgeA = try #require(try await cloud.pool.addresses(family: .ipv4, for: me).first { $0.id == "edge-a" })
+        let (world, cloud, me, edgeA) = try await Self.vm1()
         try await cloud.pool.attach(edgeA, to: me)
         // The delete happens, but every answer after it is lost for longer than the swap waits.
         await world.double.setConnectivityGap(.requests(11))
