@@ -25,6 +25,20 @@ import Testing
         return (world, cloud, me, edgeA)
     }
 
+    /// One look of `vm`'s engine at a pool of `address` alone, which `rival` takes just as
+    /// `vm` sends its attach: the pool is exhausted.
+    static func lose(_ address: String, in world: GCEWorld, from vm: String, to rival: String,
+                     family: IPFamily = .ipv4) async throws {
+        let double = world.double
+        let takeIt = Once(family == .ipv4 ? "/addAccessConfig" : "/updateNetworkInterface") {
+            await double.attachAddress(address, to: rival)
+        }
+        let engine = try world.engine(vm, families: [family], retryAttempts: 1, interpose: { await takeIt($0) })
+        await #expect {
+            try await engine.acquire()
+        } throws: { ($0 as? KubeIPError)?.code == .poolExhausted }
+    }
+
     @Test func aFirstIPv4AssignmentCostsEightComputeCallsAndTwoChecks() async throws {
         let world = await Self.world()
         await world.double.createInstance(name: "vm-1")
@@ -246,12 +260,7 @@ import Testing
         await world.double.createInstance(name: "vm-2")
         let ephemeral = await world.double.accessConfigs(of: "vm-1").first?.natIP
         // vm-2 takes the address after vm-1 saw it RESERVED and emptied its interface.
-        let double = world.double
-        let takeIt = Once("/addAccessConfig") { await double.attachAddress("edge-a", to: "vm-2") }
-        let engine = try world.engine("vm-1", retryAttempts: 1, interpose: { await takeIt($0) })
-        await #expect {
-            try await engine.acquire()
-        } throws: { ($0 as? KubeIPError)?.code == .poolExhausted }
+        try await Self.lose("edge-a", in: world, from: "vm-1", to: "vm-2")
         let configs = await world.double.accessConfigs(of: "vm-1")
         #expect(configs.count == 1)
         #expect(configs.first?.isEphemeral == true)
@@ -271,12 +280,7 @@ import Testing
         await world.double.createInstance(name: "vm-1")
         await world.double.createInstance(name: "vm-2")
         await world.double.attachAddress("mine", to: "vm-1")
-        let double = world.double
-        let takeIt = Once("/addAccessConfig") { await double.attachAddress("edge-a", to: "vm-2") }
-        let engine = try world.engine("vm-1", retryAttempts: 1, interpose: { await takeIt($0) })
-        await #expect {
-            try await engine.acquire()
-        } throws: { ($0 as? KubeIPError)?.code == .poolExhausted }
+        try await Self.lose("edge-a", in: world, from: "vm-1", to: "vm-2")
         let configs = await world.double.accessConfigs(of: "vm-1")
         #expect(configs.map(\.natIP) == ["35.200.0.77"])
         #expect(configs.first?.isEphemeral == false)
@@ -295,12 +299,7 @@ import Testing
         await world.double.createInstance(name: "vm-6", stackType: "IPV4_IPV6")
         await world.double.createInstance(name: "vm-7", stackType: "IPV4_IPV6")
         await world.double.attachAddress("mine6", to: "vm-6")
-        let double = world.double
-        let takeIt = Once("/updateNetworkInterface") { await double.attachAddress("v6-a", to: "vm-7") }
-        let engine = try world.engine("vm-6", families: [.ipv6], retryAttempts: 1, interpose: { await takeIt($0) })
-        await #expect {
-            try await engine.acquire()
-        } throws: { ($0 as? KubeIPError)?.code == .poolExhausted }
+        try await Self.lose("v6-a", in: world, from: "vm-6", to: "vm-7", family: .ipv6)
         let v6 = await world.double.ipv6AccessConfigs(of: "vm-6")
         #expect(v6.map(\.externalIpv6) == ["2600:1900:4041:f00::"])
         #expect(v6.first?.isEphemeral == false)
