@@ -138,6 +138,25 @@ public struct ComputeClient: Sendable {
                        call: .init(permission: "compute.instances.get", resource: "projects/\(project)/zones/\(zone)/instances/\(name)"))
     }
 
+    /// subnetworks.get (`compute.subnetworks.get`).
+    public func getSubnetwork(project: String, region: String, name: String) async throws -> Compute.Subnetwork {
+        let path = Self.regionPath(project, region) + "/subnetworks/\(percentEncode(name))"
+        return try await send("GET", path, call: .init(permission: "compute.subnetworks.get",
+                                                        resource: "projects/\(project)/regions/\(region)/subnetworks/\(name)"))
+    }
+
+    /// addresses.testIamPermissions: which of `permissions` the caller has on the address
+    /// (it needs no permission of its own; errors name the method).
+    public func testAddressPermissions(project: String, region: String, name: String,
+                                       permissions: [String]) async throws -> [String] {
+        let path = Self.regionPath(project, region) + "/addresses/\(percentEncode(name))/testIamPermissions"
+        let answer: Compute.TestPermissionsResponse = try await send(
+            "POST", path, query: [], body: Compute.TestPermissionsRequest(permissions: permissions),
+            call: .init(permission: "compute.addresses.testIamPermissions",
+                        resource: "projects/\(project)/regions/\(region)/addresses/\(name)"))
+        return answer.permissions ?? []
+    }
+
     // MARK: Mutations
 
     /// instances.deleteAccessConfig, waited for.

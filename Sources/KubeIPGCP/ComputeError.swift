@@ -18,7 +18,23 @@ enum ComputeError {
         var resource: String
         /// For addresses.list: a 400 about the filter or the order names that setting.
         var namesSettings = false
+
+        /// The project `resource` names (`projects/<p>/...`), else the resource.
+        var project: String {
+            let parts = resource.split(separator: "/")
+            return parts.count > 1 && parts[0] == "projects" ? String(parts[1]) : resource
+        }
     }
+
+    /// 403 reasons of a request quota or rate limit: transient, retried with backoff.
+    static let throttleReasons: Set<String> = ["quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded",
+                                               "RATE_LIMIT_EXCEEDED"]
+    /// 403 reasons of a project where the Compute Engine API is not enabled.
+    static let disabledServiceReasons: Set<String> = ["accessNotConfigured", "SERVICE_DISABLED"]
+    /// 403 reasons of a project whose billing is disabled.
+    static let billingReasons: Set<String> = ["billingNotEnabled", "BILLING_DISABLED"]
+    /// 403 reasons of an IAM refusal (Compute's own `forbidden`, and the newer error model's).
+    static let iamReasons: Set<String> = ["forbidden", "insufficientPermissions", "IAM_PERMISSION_DENIED", "accessDenied"]
 
     static func envelope(_ body: [UInt8]) -> Compute.ErrorEnvelope.Body? {
         try? ComputeJSON.decoder.decode(Compute.ErrorEnvelope.self, from: body).error
@@ -60,16 +76,7 @@ enum ComputeError {
             return KubeIPError(.authentication, "Compute Engine rejected the access token for \(call.permission) (\(detail))",
                                resource: call.permission)
         case 403:
-            let reasons = Set(body?.errors?.compactMap(\.reason) ?? [])
-            if reasons.contains("rateLimitExceeded") || reasons.contains("userRateLimitExceeded") {
-                return KubeIPError(.throttled, "Compute Engine is rate-limiting \(call.permission) (\(detail))", resource: call.permission)
-            }
-            if apiMessage.lowercased().contains("insufficient authentication scopes") || reasons.contains("ACCESS_TOKEN_SCOPE_INSUFFICIENT") {
-                return KubeIPError(.permissionDenied,
-                                   "the access token lacks the compute scope for \(call.permission): give the VM the Compute Engine read-write (or cloud-platform) access scope, or use a service account key (\(detail))",
-                                   resource: call.permission)
-            }
-            return permissionDenied(call, message: apiMessage, detail: detail)
+            return forbidden(body, message: apiMessage, detail: detail, call: call)
         case 404:
             return KubeIPError(.notFound, "Compute Engine has no \(call.resource) (\(detail))", resource: call.resource)
         case 400 where call.namesSettings:
@@ -85,6 +92,37 @@ enum ComputeError {
         default:
             return KubeIPError(.cloudAPI, "Compute Engine \(call.permission) failed (\(detail))", resource: call.permission)
         }
+    }
+
+    /// A 403, by its reasons: a request quota or rate limit is `.throttled` (retried); a
+    /// disabled API or billing is `.cloudAPI` (no grant helps); a missing scope or IAM
+    /// permission is `.permissionDenied` naming what to give; any other refusal `.cloudAPI`.
+    static func forbidden(_ body: Compute.ErrorEnvelope.Body?, message: String, detail: String, call: Call) -> KubeIPError {
+        let reasons = body?.reasons ?? []
+        let lowered = message.lowercased()
+        if !reasons.isDisjoint(with: throttleReasons) {
+            return KubeIPError(.throttled, "Compute Engine is rate-limiting \(call.permission) (\(detail))", resource: call.permission)
+        }
+        if lowered.contains("insufficient authentication scopes") || reasons.contains("ACCESS_TOKEN_SCOPE_INSUFFICIENT") {
+            return KubeIPError(.permissionDenied,
+                               "the access token lacks the compute scope for \(call.permission): give the VM the Compute Engine read-write (or cloud-platform) access scope, or use a service account key (\(detail))",
+                               resource: call.permission)
+        }
+        if !reasons.isDisjoint(with: disabledServiceReasons) {
+            return KubeIPError(.cloudAPI,
+                               "the Compute Engine API is not enabled in project \(call.project): enable compute.googleapis.com there (\(detail))",
+                               resource: "projects/\(call.project)")
+        }
+        if !reasons.isDisjoint(with: billingReasons) || (lowered.contains("billing") && lowered.contains("enable")) {
+            return KubeIPError(.cloudAPI,
+                               "billing is not enabled for project \(call.project): Compute Engine refuses \(call.permission) until it is (\(detail))",
+                               resource: "projects/\(call.project)")
+        }
+        if reasons.isEmpty || !reasons.isDisjoint(with: iamReasons) || requiredPermission(in: message) != nil {
+            return permissionDenied(call, message: message, detail: detail)
+        }
+        return KubeIPError(.cloudAPI, "Compute Engine refused \(call.permission) on \(call.resource) (\(detail))",
+                           resource: call.permission)
     }
 
     /// Whether a failed operation (or 400) says the interface already has such an access config.
@@ -108,6 +146,10 @@ enum ComputeError {
             return GCPStaleFingerprint(resource: call.resource)
         }
         switch operation.httpErrorStatusCode {
+        case 403 where code.uppercased().contains("QUOTA"):
+            // A resource quota (addresses in use, say): no retry nor grant helps.
+            return KubeIPError(.cloudAPI, "operation \(operation.name ?? "?") (\(call.permission) on \(call.resource)) exceeded a quota of project \(call.project): \(detail)",
+                               resource: call.permission)
         case 403:
             return permissionDenied(call, message: message, detail: detail)
         case 404:

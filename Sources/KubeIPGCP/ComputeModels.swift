@@ -108,6 +108,28 @@ public enum Compute {
         public var networkInterfaces: [NetworkInterface]?
     }
 
+    /// A subnetwork (only what kubeip reads).
+    public struct Subnetwork: Codable, Sendable, Equatable {
+        public var kind: String?
+        public var id: String?
+        public var name: String?
+        public var network: String?
+        public var region: String?
+        public var selfLink: String?
+        /// Whether VMs without an external address reach Google APIs (Private Google Access).
+        public var privateIpGoogleAccess: Bool?
+    }
+
+    /// The body of a `testIamPermissions` call.
+    public struct TestPermissionsRequest: Codable, Sendable, Equatable {
+        public var permissions: [String]
+    }
+
+    /// The answer of a `testIamPermissions` call: the permissions the caller has (omitted when none).
+    public struct TestPermissionsResponse: Codable, Sendable, Equatable {
+        public var permissions: [String]?
+    }
+
     /// A zonal operation (`compute#operation`).
     public struct Operation: Codable, Sendable, Equatable {
         public struct Failure: Codable, Sendable, Equatable {
@@ -146,10 +168,36 @@ public enum Compute {
                 public var location: String?
                 public var locationType: String?
             }
+            /// One entry of `details`; only `google.rpc.ErrorInfo` entries carry a reason
+            /// (`SERVICE_DISABLED`, `BILLING_DISABLED`, ...). Other kinds decode with every field nil.
+            public struct Detail: Codable, Sendable, Equatable {
+                public var type: String?
+                public var reason: String?
+                public var domain: String?
+                public var metadata: [String: String]?
+
+                enum CodingKeys: String, CodingKey {
+                    case type = "@type", reason, domain, metadata
+                }
+
+                public init(from decoder: any Decoder) throws {
+                    let container = try decoder.container(keyedBy: CodingKeys.self)
+                    type = try? container.decodeIfPresent(String.self, forKey: .type)
+                    reason = try? container.decodeIfPresent(String.self, forKey: .reason)
+                    domain = try? container.decodeIfPresent(String.self, forKey: .domain)
+                    metadata = try? container.decodeIfPresent([String: String].self, forKey: .metadata)
+                }
+            }
             public var code: Int?
             public var message: String?
             public var errors: [Item]?
             public var status: String?
+            public var details: [Detail]?
+
+            /// The reasons of `errors` and of the `details` that have one.
+            public var reasons: Set<String> {
+                Set((errors ?? []).compactMap(\.reason) + (details ?? []).compactMap(\.reason))
+            }
         }
         public var error: Body?
     }

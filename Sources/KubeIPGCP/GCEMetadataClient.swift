@@ -65,11 +65,19 @@ public struct GCEMetadataClient: Sendable {
 
     /// The zone name from `instance/zone` (`projects/<number>/zones/<zone>`).
     public func zone() async throws -> String {
+        try await location().zone
+    }
+
+    /// The zone name and the project number of `instance/zone` (`projects/<number>/zones/<zone>`);
+    /// the number is nil when the answer has no `projects/<number>/` part.
+    func location() async throws -> (zone: String, projectNumber: String?) {
         let value = try await required("instance/zone")
-        guard let zone = value.split(separator: "/").last.map(String.init), !zone.isEmpty else {
+        let parts = value.split(separator: "/").map(String.init)
+        guard let zone = parts.last, !zone.isEmpty else {
             throw KubeIPError(.identity, "the metadata server answered instance/zone with '\(value)'")
         }
-        return zone
+        let number = parts.count >= 4 && parts[0] == "projects" ? parts[1] : nil
+        return (zone, number)
     }
 
     /// nic0's current external IPv4 address; nil when it has none.

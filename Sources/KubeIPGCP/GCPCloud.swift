@@ -11,8 +11,10 @@ public enum GCPCloud {
     /// - Parameters:
     ///   - filter: the `filter` setting: API filter clauses separated by `;` (empty = every address).
     ///   - orderBy: the `order-by` setting, passed to addresses.list's orderBy exactly.
-    ///   - project: the `project` setting; else the metadata server's project.
-    ///   - region: the `region` setting; else the instance's zone without its last `-x` part.
+    ///   - project: the `project` setting: when given, it must name the VM's project (the
+    ///     metadata server's, by id or number), else discovery fails naming `project`.
+    ///   - region: the `region` setting: when given, it must be the VM's region (its zone
+    ///     without the last `-x` part), else discovery fails naming `region`.
     ///   - families: the families to hold (both work: the engine asks once per family).
     ///   - environment: GCE_METADATA_HOST, GOOGLE_APPLICATION_CREDENTIALS,
     ///     CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE.

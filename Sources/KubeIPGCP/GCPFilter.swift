@@ -5,8 +5,10 @@ import KubeIPCore
 ///
 /// Each clause is passed to the API verbatim, wrapped in parentheses, and AND-ed with the
 /// clauses kubeip adds for the family: `(addressType = "EXTERNAL") AND (ipVersion != "IPV6")`
-/// for IPv4 (an address reserved without an IP version reports none, and `ipVersion = "IPV4"`
-/// would not match it), `(addressType = "EXTERNAL") AND (ipVersion = "IPV6")` for IPv6.
+/// for IPv4 (an address reserved without an IP version reports none or `UNSPECIFIED_VERSION`,
+/// and `ipVersion = "IPV4"` would not match it), `(addressType = "EXTERNAL") AND (ipVersion = "IPV6")`
+/// for IPv6 (ranges for a load balancer, `ipv6EndpointType` `NETLB`, are left out of the answer
+/// by the pool, not by the filter).
 /// Status is deliberately not filtered: kubeip must see its own IN_USE addresses to adopt
 /// them after a restart.
 ///

@@ -3,12 +3,15 @@ import KubeIPCore
 /// This instance, as the metadata server describes it.
 ///
 /// Four metadata reads (project id, instance id, name, zone), once: the region is the zone
-/// without its last `-x` part, so no GKE-only attribute is needed.
+/// without its last `-x` part, so no GKE-only attribute is needed. The instance is always
+/// named by the metadata server's project and zone. The `project` and `region` settings can
+/// only confirm them: a static external IP must be in the VM's own project and region, so a
+/// setting naming another fails as an invalid setting before any Compute call.
 public struct GCPIdentityProvider: IdentityProvider {
     let metadata: GCEMetadataClient
-    /// The `project` setting; else the metadata server's project.
+    /// The `project` setting, when given: must be the VM's project (its id or number).
     let project: String?
-    /// The `region` setting; else the zone's region.
+    /// The `region` setting, when given: must be the VM's region.
     let region: String?
 
     public init(metadata: GCEMetadataClient, project: String? = nil, region: String? = nil) {
@@ -18,15 +21,21 @@ public struct GCPIdentityProvider: IdentityProvider {
     }
 
     public func identity() async throws -> InstanceIdentity {
-        let projectID: String
-        if let project { projectID = project } else { projectID = try await metadata.projectID() }
+        let projectID = try await metadata.projectID()
         let instanceID = try await metadata.instanceID()
         let name = try await metadata.instanceName()
-        let zone = try await metadata.zone()
-        guard let region = region ?? GCEMetadataClient.region(ofZone: zone) else {
+        let (zone, projectNumber) = try await metadata.location()
+        if let project, project != projectID, project != projectNumber {
+            throw KubeIPError.invalid("project", "is '\(project)' but the VM is in \(projectID); a static external IP must be in the VM's project and region (leave project unset)")
+        }
+        let zoneRegion = GCEMetadataClient.region(ofZone: zone)
+        if let region, let zoneRegion, region != zoneRegion {
+            throw KubeIPError.invalid("region", "is '\(region)' but the VM is in \(zoneRegion) (zone \(zone)); a static external IP must be in the VM's project and region (leave region unset)")
+        }
+        guard let resolved = zoneRegion ?? region else {
             throw KubeIPError(.identity, "cannot tell the region from zone '\(zone)'; set region")
         }
-        return InstanceIdentity(cloud: "gcp", instanceID: instanceID, region: region, zone: zone,
+        return InstanceIdentity(cloud: "gcp", instanceID: instanceID, region: resolved, zone: zone,
                                 interfaceID: GCPAddressPool.interfaceID(project: projectID, zone: zone, instance: name),
                                 project: projectID, name: name)
     }

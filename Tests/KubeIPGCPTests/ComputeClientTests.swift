@@ -209,6 +209,16 @@ let base = "/compute/v1/projects/kubeip-prod"
             return error?.code == .cloudAPI && error?.message.contains("QUOTA_EXCEEDED: Quota 'EXTERNAL_ADDRESSES' exceeded.") == true
                 && error?.message.contains("operation-3") == true
         }
+        // A resource quota comes back as a 403 operation: no grant helps, so it is not a permission error.
+        let quota = #"{"name":"operation-5","status":"DONE","httpErrorStatusCode":403,"error":{"errors":[{"code":"QUOTA_EXCEEDED","message":"Quota 'IN_USE_ADDRESSES' exceeded."}]}}"#
+        let (overQuota, _) = scriptedCompute { _ in json(200, quota) }
+        await #expect {
+            try await overQuota.addAccessConfig(project: "kubeip-prod", zone: "europe-west1-b", instance: "edge-1",
+                                                config: .init(type: "ONE_TO_ONE_NAT", name: "External NAT"))
+        } throws: { error in
+            let error = error as? KubeIPError
+            return error?.code == .cloudAPI && error?.message.contains("exceeded a quota of project kubeip-prod") == true
+        }
     }
 
     @Test func anOperationThatNeverFinishesGivesUpAfterThreeMinutesOnTheClock() async throws {

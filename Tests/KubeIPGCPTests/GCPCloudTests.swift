@@ -104,8 +104,9 @@ import Testing
         let configs = await world.double.accessConfigs(of: "vm-1")
         #expect(configs.count == 1)
         #expect(configs.first?.isEphemeral == true)
-        // The interface is read once per process, not at every look.
-        #expect(await world.double.requests(for: "compute.instances.get").count == 1)
+        // One read of the interface per round that ends without an address (two looks), one put-back.
+        #expect(await world.double.requests(for: "compute.instances.get").count == 2)
+        #expect(await world.double.requests(for: "compute.instances.addAccessConfig").count == 1)
     }
 
     @Test func anOperationErrorIsSurfaced() async throws {

@@ -11,10 +11,48 @@ import Testing
                                              zone: "europe-west1-b",
                                              interfaceID: "projects/kubeip-prod/zones/europe-west1-b/instances/edge-1",
                                              project: "kubeip-prod", name: "edge-1"))
-        let overridden = try await GCPIdentityProvider(metadata: client, project: "shared", region: "europe-west9").identity()
-        #expect(overridden.project == "shared")
-        #expect(overridden.region == "europe-west9")
-        #expect(overridden.interfaceID == "projects/shared/zones/europe-west1-b/instances/edge-1")
+        // Settings naming the VM's own project (by id or number) and region are accepted.
+        for project in ["kubeip-prod", "123456789012"] {
+            let confirmed = try await GCPIdentityProvider(metadata: client, project: project, region: "europe-west1").identity()
+            #expect(confirmed == identity)
+        }
+        // Another project or region cannot hold the VM's static IP.
+        await #expect {
+            try await GCPIdentityProvider(metadata: client, project: "shared").identity()
+        } throws: { error in
+            let error = error as? KubeIPError
+            return error?.code == .invalidSetting && error?.setting == "project"
+                && error?.message.contains("the VM is in kubeip-prod; a static external IP must be in the VM's project and region") == true
+        }
+        await #expect {
+            try await GCPIdentityProvider(metadata: client, region: "europe-west9").identity()
+        } throws: { error in
+            let error = error as? KubeIPError
+            return error?.code == .invalidSetting && error?.setting == "region"
+                && error?.message.contains("the VM is in europe-west1") == true
+        }
+    }
+
+    @Test func aProjectOrRegionOtherThanTheVMsFailsBeforeAnyComputeCall() async throws {
+        let world = GCEWorld()
+        await world.double.reserveAddress(name: "edge-a", ip: "35.200.0.1", labels: ["kubeip": "reserved"])
+        await world.double.createInstance(name: "vm-1")
+        let before = await world.double.accessConfigs(of: "vm-1")
+        for (project, region, setting) in [("other-project", nil, "project"), (nil, "us-central1", "region")] {
+            await #expect {
+                try await world.engine("vm-1", project: project, region: region).acquire()
+            } throws: { error in
+                let error = error as? KubeIPError
+                return error?.code == .invalidSetting && error?.setting == setting && error?.exitCode == 78
+            }
+        }
+        #expect(await world.computeCalls().isEmpty)
+        #expect(await world.double.accessConfigs(of: "vm-1") == before)
+        // The VM's own project and region, spelled out, work; the instance path is the metadata server's.
+        let held = try await world.engine("vm-1", project: "kubeip-sim", region: "europe-west1").acquire()
+        #expect(held.first?.address.id == "edge-a")
+        let paths = await world.double.requests.filter { $0.service == .compute }.map(\.path)
+        #expect(paths.contains("projects/kubeip-sim/zones/europe-west1-b/instances/vm-1"))
     }
 
     @Test func identityThroughTheDoublesMetadataServer() async throws {
