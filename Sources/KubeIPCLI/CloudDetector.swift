@@ -26,7 +26,19 @@ public struct CloudDetector: Sendable {
         environment["GCE_METADATA_HOST"].map { "http://\($0)" } ?? "http://metadata.google.internal"
     }
 
-    public func detect() async throws -> CloudChoice {
+    /// Asks up to three times, a second apart, so that a metadata service still coming up at
+    /// boot is not mistaken for no cloud.
+    public func detect(attempts: Int = 3, pause: Duration = .seconds(1), clock: any WallClock = SystemClock()) async throws -> CloudChoice {
+        for attempt in 1...max(1, attempts) {
+            if let found = await probe() { return found }
+            if attempt < attempts { try await clock.sleep(for: pause) }
+        }
+        throw KubeIPError(.identity,
+                          "cannot tell which cloud this is: neither the EC2 instance metadata service (\(imdsEndpoint)) nor the GCE metadata server (\(gceEndpoint)) answered; set cloud: aws or gcp",
+                          setting: "cloud")
+    }
+
+    private func probe() async -> CloudChoice? {
         async let aws = answers(HTTPRequest(method: "PUT", url: imdsEndpoint + "/latest/api/token",
                                             headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")],
                                             timeout: timeout)) { $0.status == 200 }
@@ -36,9 +48,7 @@ public struct CloudDetector: Sendable {
         }
         if await aws { return .aws }
         if await gcp { return .gcp }
-        throw KubeIPError(.identity,
-                          "cannot tell which cloud this is: neither the EC2 instance metadata service (\(imdsEndpoint)) nor the GCE metadata server (\(gceEndpoint)) answered; set cloud: aws or gcp",
-                          setting: "cloud")
+        return nil
     }
 
     private func answers(_ request: HTTPRequest, _ accept: (HTTPResponse) -> Bool) async -> Bool {

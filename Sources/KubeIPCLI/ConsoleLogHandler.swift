@@ -52,8 +52,9 @@ public struct ConsoleLogHandler: LogHandler {
             for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
             sink("{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}\n")
         case .text:
-            let extras = merged.keys.sorted().map { "\($0)=\(Self.quoteIfNeeded("\(merged[$0]!)"))" }
-            let body = ([message] + extras).joined(separator: " ")
+            // One record per line: a multi-line cloud error must not split into several journal entries.
+            let extras = merged.keys.sorted().map { "\($0)=\(Self.quoteIfNeeded(Self.oneLine("\(merged[$0]!)")))" }
+            let body = ([Self.oneLine(message)] + extras).joined(separator: " ")
             if journal {
                 sink("<\(Self.syslogPriority(event.level))>\(body)\n")
             } else {
@@ -85,6 +86,12 @@ public struct ConsoleLogHandler: LogHandler {
         case .error: 3
         case .critical: 2
         }
+    }
+
+    /// Escapes line breaks so that a value stays on one line.
+    static func oneLine(_ text: String) -> String {
+        guard text.contains(where: { $0 == "\n" || $0 == "\r" }) else { return text }
+        return text.replacing("\r", with: "\\r").replacing("\n", with: "\\n")
     }
 
     static func quoteIfNeeded(_ value: String) -> String {

@@ -33,7 +33,7 @@ struct RunCommand: AsyncParsableCommand {
                                    "config": "\(settings.filesRead.joined(separator: ","))"])
             let cloud = try await runtime.cloud(for: settings, logger: logger)
             let engine = AddressEngine(cloud: cloud, settings: settings.engineSettings, clock: runtime.clock,
-                                       random: runtime.random, state: FileStateStore(directory: runtime.stateDirectory),
+                                       random: runtime.random, state: FileStateStore(directory: runtime.stateDirectory, logger: logger),
                                        observer: StatusObserver(notifier: notifier), logger: logger)
             let daemon = HostDaemon(
                 engine: engine, notifier: notifier, clock: runtime.clock, releasePolicy: settings.releaseOnExit,

@@ -97,7 +97,7 @@ public struct Runtime: Sendable {
         if let chosen = settings.cloud {
             choice = chosen
         } else {
-            choice = try await CloudDetector(http: http, environment: environment).detect()
+            choice = try await CloudDetector(http: http, environment: environment).detect(clock: clock)
             logger.info("detected cloud", metadata: ["cloud": "\(choice.rawValue)"])
         }
         // Secret files may come from systemd's LoadCredential= and must not be world-readable.
@@ -111,7 +111,7 @@ public struct Runtime: Sendable {
                                      project: settings.project, region: settings.region, families: settings.families,
                                      environment: environment, http: http, clock: clock, random: random, logger: logger)
         case .simulated:
-            return await SimulatedCloud.standard()
+            return await SimulatedCloud.standard.adapter()
         }
     }
 
@@ -148,10 +148,19 @@ import Synchronization
 extension SimulatedCloud {
     /// The process-wide simulated cloud behind `cloud: simulated`: one instance and a pool
     /// of four addresses, for trying kubeip without a cloud (`kubeip check --cloud simulated`).
-    static func standard() async -> CloudAdapter {
-        let cloud = SimulatedCloud(region: "sim-east-1")
-        let me = await cloud.launchInstance("i-simulated")
-        for i in 0..<4 { await cloud.allocateAddress("198.51.100.\(10 + i)", tags: ["kubeip": "reserved"]) }
-        return cloud.adapter(for: me.instanceID)
+    /// One per process, so that a reload sees the same cloud.
+    static let standard = StandardSimulation()
+
+    actor StandardSimulation {
+        private var cloud: SimulatedCloud?
+
+        func adapter() async -> CloudAdapter {
+            if let cloud { return cloud.adapter(for: "i-simulated") }
+            let made = SimulatedCloud(region: "sim-east-1")
+            await made.launchInstance("i-simulated")
+            for i in 0..<4 { await made.allocateAddress("198.51.100.\(10 + i)", tags: ["kubeip": "reserved"]) }
+            cloud = made
+            return made.adapter(for: "i-simulated")
+        }
     }
 }

@@ -108,7 +108,7 @@ public enum SettingsTable {
         SettingSpec(
             key: "retry-interval", environment: ["RETRY_INTERVAL"], kind: .duration,
             defaultDescription: "1m", defaultValue: "1m",
-            accepted: "a positive Go duration (units ns, us, ms, s, m, h)",
+            accepted: "a Go duration of at least 1s (units ns, us, ms, s, m, h)",
             example: "30s",
             summary: "Wait between looks at a pool with no free address (spread by ±20%)."),
         SettingSpec(

@@ -125,7 +125,7 @@ public enum SettingsLoader {
         try each("filter") { text, _ in settings.filter = text }
         try each("order-by") { text, origin in settings.orderBy = try parseOrdering(text, origin) }
         try each("retry-interval") { text, origin in
-            settings.retryInterval = try parseInterval("retry-interval", text, origin, minimum: .nanoseconds(1))
+            settings.retryInterval = try parseInterval("retry-interval", text, origin, minimum: .seconds(1))
         }
         try each("retry-attempts") { text, origin in
             guard let count = Int(text) else { throw invalid("retry-attempts", "'\(text)' is not a whole number", origin) }

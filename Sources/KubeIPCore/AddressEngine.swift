@@ -66,13 +66,24 @@ public actor AddressEngine {
     }
 
     /// Releases the address a reconfiguration excluded, now that its replacement is held.
+    /// A failure is logged and the address stays queued for the next pass: the replacement is
+    /// held, so this is housekeeping, never a reason to stop.
     private func retire(_ family: IPFamily, keeping replacement: Assignment?, from me: InstanceIdentity) async throws {
-        guard let old = retiring.removeValue(forKey: family), old.address.id != replacement?.address.id else { return }
+        guard let old = retiring[family] else { return }
+        guard old.address.id != replacement?.address.id else {
+            retiring[family] = nil
+            return
+        }
         do {
-            try await release(old, from: me)
+            try await shielded { [self] in try await self.release(old, from: me) }
+            retiring[family] = nil
         } catch let error as KubeIPError where error.code == .conflict {
             // The cloud replaced it and someone else holds it now: nothing of ours to give back.
             logger.info("retired address already moved on", metadata: ["address": "\(old.address.ip)"])
+            retiring[family] = nil
+        } catch {
+            logger.warning("could not release the address the new pool excludes; will try again",
+                           metadata: ["address": "\(old.address.ip)", "error": "\(error)"])
         }
     }
 
@@ -82,22 +93,24 @@ public actor AddressEngine {
         while true {
             try Task.checkCancellation()
             var total = 0
+            var freeCount = 0
             do {
                 let pool = try await cloud.pool.addresses(family: family, for: me)
                 total = pool.count
                 let free = pool.filter(\.isFree)
+                freeCount = free.count
                 report(.listed(family: family, total: pool.count, free: free.count))
                 let mine = pool.filter { $0.isHeld(by: me) }
                 if let held = mine.first(where: { $0.id == preferred }) ?? mine.first {
                     let assignment = Assignment(family: family, address: held, identity: me, adopted: true)
-                    try await remember(assignment)
+                    await remember(assignment)
                     report(.adopted(assignment))
                     return assignment
                 }
                 let ordered = CandidateOrder.order(free, ordering: settings.ordering, preferredID: preferred,
                                                    instanceID: me.instanceID)
                 if let assignment = try await claimFirst(of: ordered, family: family, for: me) {
-                    try await remember(assignment)
+                    await remember(assignment)
                     report(.claimed(assignment))
                     return assignment
                 }
@@ -116,7 +129,7 @@ public actor AddressEngine {
                                   setting: "retry-attempts")
             }
             let pause = Backoff.jittered(settings.retryInterval, fraction: settings.jitter, random: random)
-            report(.waiting(family: family, total: total, retryIn: pause, look: looks))
+            report(.waiting(family: family, total: total, free: freeCount, retryIn: pause, look: looks))
             try await clock.sleep(for: pause)
         }
     }
@@ -135,8 +148,7 @@ public actor AddressEngine {
                     continue
                 }
                 // Read back: the claim counts only once the cloud shows it on our interface.
-                guard let confirmed = try await cloud.pool.address(id: candidate.id, family: family, for: me),
-                      confirmed.isHeld(by: me) else {
+                guard let confirmed = try await readBack(candidate, family: family, for: me) else {
                     report(.lostRace(candidate))
                     continue
                 }
@@ -144,11 +156,34 @@ public actor AddressEngine {
                 break
             }
         } catch {
-            try? await cloud.pool.endClaimRound(family: family, attached: nil, for: me)
+            // Even when the step was cancelled (a signal), the round must end: on GCE this is what
+            // puts an external address back on an interface the swap emptied.
+            let pool = cloud.pool
+            do {
+                try await shielded { try await pool.endClaimRound(family: family, attached: nil, for: me) }
+            } catch let cleanup {
+                // Report it (the adapter says what is wrong), but the original error is the cause.
+                logger.error("could not end the claim round cleanly", metadata: ["error": "\(cleanup)"])
+            }
             throw error
         }
-        try await cloud.pool.endClaimRound(family: family, attached: attached, for: me)
+        let pool = cloud.pool
+        let result = attached
+        try await shielded { try await pool.endClaimRound(family: family, attached: result, for: me) }
         return attached.map { Assignment(family: family, address: $0, identity: me, adopted: false) }
+    }
+
+    /// Reads a just-attached address back. Reads may lag behind writes (EC2 is eventually
+    /// consistent): an address that still shows no holder is read again, twice, after a short
+    /// pause, before the claim is counted as lost. Held by another interface means lost at once.
+    private func readBack(_ candidate: PoolAddress, family: IPFamily, for me: InstanceIdentity) async throws -> PoolAddress? {
+        for attempt in 0..<3 {
+            if attempt > 0 { try await clock.sleep(for: .seconds(attempt)) }
+            guard let current = try await cloud.pool.address(id: candidate.id, family: family, for: me) else { return nil }
+            if current.isHeld(by: me) { return current }
+            if current.holder != nil { return nil }
+        }
+        return nil
     }
 
     // MARK: Hold
@@ -181,18 +216,21 @@ public actor AddressEngine {
     /// ``acquire()`` once a replacement is attached.
     public func reconfigure(cloud: CloudAdapter, settings: EngineSettings) async throws {
         let me = try await discover()
-        self.cloud = cloud
-        self.settings = settings
+        // Decide everything first; change nothing unless every read succeeded, so that a
+        // failed reload really leaves the running configuration in place.
+        var excluded: [IPFamily: Assignment] = [:]
         for (family, held) in assignments {
             let stillInPool = settings.families.contains(family)
                 ? try await cloud.pool.address(id: held.address.id, family: family, for: me) != nil
                 : false
-            if !stillInPool {
-                logger.notice("address left the configured pool, replacing it",
-                              metadata: ["address": "\(held.address.ip)"])
-                assignments[family] = nil
-                retiring[family] = held
-            }
+            if !stillInPool { excluded[family] = held }
+        }
+        self.cloud = cloud
+        self.settings = settings
+        for (family, held) in excluded {
+            logger.notice("address left the configured pool, replacing it", metadata: ["address": "\(held.address.ip)"])
+            assignments[family] = nil
+            retiring[family] = held
         }
     }
 
@@ -203,6 +241,7 @@ public actor AddressEngine {
         let me = try await discover()
         for family in IPFamily.allCases {
             if let held = assignments[family] { try await release(held, from: me) }
+            if let old = retiring.removeValue(forKey: family) { try await release(old, from: me) }
         }
     }
 
@@ -247,14 +286,25 @@ public actor AddressEngine {
 
     // MARK: Helpers
 
-    private func remember(_ assignment: Assignment) async throws {
+    /// Records the address for the next start. Only a preference: a failure is logged, never fatal.
+    private func remember(_ assignment: Assignment) async {
         var records = await state.load().filter {
             !($0.instanceID == assignment.identity.instanceID && $0.family == assignment.family)
         }
         records.append(HeldAddressRecord(instanceID: assignment.identity.instanceID, family: assignment.family,
                                          addressID: assignment.address.id, ip: assignment.address.ip,
                                          since: clock.now))
-        try await state.save(records)
+        do {
+            try await state.save(records)
+        } catch {
+            logger.warning("cannot record the held address for the next start", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs `body` in a task of its own, so that the caller's cancellation (a signal) does not
+    /// interrupt cleanup that must finish.
+    private func shielded(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await Task { try await body() }.value
     }
 
     private func report(_ event: EngineEvent) {

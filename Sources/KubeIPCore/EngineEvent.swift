@@ -29,7 +29,8 @@ public enum EngineEvent: Sendable, Equatable {
     case attempting(PoolAddress)
     case lostRace(PoolAddress)
     case claimed(Assignment)
-    case waiting(family: IPFamily, total: Int, retryIn: Duration, look: Int)
+    /// No address could be claimed; `free` counts those listed free but taken by others first.
+    case waiting(family: IPFamily, total: Int, free: Int, retryIn: Duration, look: Int)
     case transientError(String, retryIn: Duration)
     case verified(Assignment)
     case lost(Assignment)
@@ -46,8 +47,10 @@ public enum EngineEvent: Sendable, Equatable {
         case .attempting(let addr): "claiming \(addr.ip) (\(addr.id))"
         case .lostRace(let addr): "\(addr.ip) (\(addr.id)) was taken by another instance, trying the next"
         case .claimed(let a): "holding \(a.summary)"
-        case .waiting(let family, let total, let retryIn, _):
-            "waiting: no free \(family.rawValue) address in pool of \(total), next look in \(retryIn.shortDescription)"
+        case .waiting(let family, let total, let free, let retryIn, _):
+            free == 0
+                ? "waiting: no free \(family.rawValue) address in pool of \(total), next look in \(retryIn.shortDescription)"
+                : "waiting: the \(free) free \(family.rawValue) address\(free == 1 ? "" : "es") of the pool of \(total) went to other instances first, next look in \(retryIn.shortDescription)"
         case .transientError(let message, let retryIn): "cloud error, retrying in \(retryIn.shortDescription): \(message)"
         case .verified(let a): "holding \(a.summary)"
         case .lost(let a): "lost \(a.address.ip) (\(a.address.id)): it is no longer on \(a.identity.interfaceID), claiming again"

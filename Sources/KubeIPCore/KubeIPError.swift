@@ -63,8 +63,8 @@ public struct KubeIPError: Error, Sendable, CustomStringConvertible, Equatable {
         switch code {
         case .invalidSetting: 78       // EX_CONFIG
         case .permissionDenied, .authentication: 77  // EX_NOPERM
-        case .lockHeld, .throttled, .unavailable: 75 // EX_TEMPFAIL
-        case .poolExhausted, .identity: 69           // EX_UNAVAILABLE
+        case .lockHeld, .throttled, .unavailable, .identity: 75 // EX_TEMPFAIL: systemd restarts it
+        case .poolExhausted: 69        // EX_UNAVAILABLE
         case .io: 74                   // EX_IOERR
         default: 1
         }

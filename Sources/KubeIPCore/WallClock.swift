@@ -41,6 +41,8 @@ extension Duration {
 
     /// Scales the duration by `factor`.
     public func scaled(by factor: Double) -> Duration {
-        .nanoseconds(Int64((seconds * factor * 1e9).rounded()))
+        // Clamped: a huge interval times a jitter factor must not overflow Int64 nanoseconds.
+        let nanoseconds = (seconds * factor * 1e9).rounded()
+        return .nanoseconds(nanoseconds >= 9.2e18 ? Int64.max : (nanoseconds <= -9.2e18 ? Int64.min : Int64(nanoseconds)))
     }
 }

@@ -2,6 +2,7 @@
 import KubeIPConfig
 import KubeIPCore
 import KubeIPHTTP
+import KubeIPSimulator
 import Testing
 
 /// Answers like the metadata services would: IMDSv2 only to a PUT with a TTL, GCE only with its flavor header.
@@ -32,10 +33,12 @@ struct MetadataDouble: HTTPClient {
     }
 
     @Test func neitherNamesTheSetting() async {
+        let clock = ManualClock(autoAdvance: true)
         let error = await #expect(throws: KubeIPError.self) {
-            try await CloudDetector(http: MetadataDouble(), environment: env).detect()
+            try await CloudDetector(http: MetadataDouble(), environment: env).detect(clock: clock)
         }
         #expect(error?.setting == "cloud")
+        #expect(clock.sleeps == [.seconds(1), .seconds(1)])   // three tries, a second apart
         #expect(error?.message.contains("http://127.0.0.1:9") == true)
     }
 }

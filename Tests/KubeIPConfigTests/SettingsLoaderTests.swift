@@ -204,7 +204,7 @@ private func loadError(flags: [String: String] = [:], env: [String: String] = [:
     }
 
     @Test(arguments: [
-        ("retry-interval", "-5s", "is negative"), ("retry-interval", "0", "is zero"),
+        ("retry-interval", "-5s", "is negative"), ("retry-interval", "0", "shorter than 1s"),
         ("retry-interval", "", "empty"), ("retry-interval", "1d", "'d' is not a unit"),
         ("reconcile-interval", "0s", "shorter than 1s"), ("reconcile-interval", "-1m", "is negative"),
         ("retry-attempts", "-1", "is negative"), ("retry-attempts", "1.5", "not a whole number"),
