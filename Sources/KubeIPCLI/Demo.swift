@@ -90,6 +90,10 @@ public struct Demo: Sendable {
         await cloud.terminate(leaving)
         try await waitUntil { results.withLock { $0.count } == 4 }
 
+        // The remaining waiter stops here, so that step 5 is about the hold check alone.
+        claims.cancel()
+        await claims.value
+
         write("")
         write("5. Someone detaches \(restarting)'s address by hand. Its next hold check claims one again.")
         if let held = await cloud.addresses(on: await cloud.identity(of: restarting)!.interfaceID).first,
@@ -98,7 +102,6 @@ public struct Demo: Sendable {
             try await restarted.verify()
         }
 
-        claims.cancel()
         write("")
         write("Final state of the pool:")
         for address in await cloud.allAddresses() {
