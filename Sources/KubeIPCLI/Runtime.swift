@@ -66,14 +66,12 @@ public struct Runtime: Sendable {
         case .gcp: _ = try GCPFilter.parse(settings.filter)
         case .simulated: break
         case nil:
-            do {
+            // AWS's shorthand (`Name=...,Values=...`) is unmistakable: GCP field names are lower case.
+            let clauses = settings.filter.split(separator: ";").map { $0.trimmingPrefix(while: \.isWhitespace) }
+            if clauses.contains(where: { $0.hasPrefix("Name=") || $0.hasPrefix("Values=") || $0.contains(",Values=") }) {
                 _ = try EC2Filter.parse(settings.filter)
-            } catch let aws as KubeIPError {
-                do {
-                    _ = try GCPFilter.parse(settings.filter)
-                } catch {
-                    throw KubeIPError.invalid("filter", "no cloud accepts this filter. On AWS: \(aws.message)")
-                }
+            } else {
+                _ = try GCPFilter.parse(settings.filter)
             }
         }
     }
