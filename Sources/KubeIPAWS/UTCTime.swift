@@ -3,48 +3,18 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import KubeIPCore
 
 /// UTC calendar arithmetic without a Calendar (FoundationEssentials has no ICU-backed one):
 /// SigV4 timestamps and the ISO 8601 expirations that credential endpoints return.
 enum UTCTime {
-    struct Fields: Equatable {
-        var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
-    }
+    typealias Fields = UTCDateFields
 
-    static func fields(of date: Date) -> Fields {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = Int((Double(total) / 86_400).rounded(.down))
-        let secondsOfDay = total - days * 86_400
-        // Civil date from days since 1970-01-01 (proleptic Gregorian).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return Fields(year: year, month: month, day: day, hour: secondsOfDay / 3_600,
-                      minute: secondsOfDay % 3_600 / 60, second: secondsOfDay % 60)
-    }
+    static func fields(of date: Date) -> Fields { UTCDateFields(date) }
 
-    static func date(from f: Fields) -> Date {
-        let y = f.month <= 2 ? f.year - 1 : f.year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = f.month > 2 ? f.month - 3 : f.month + 9
-        let doy = (153 * mp + 2) / 5 + f.day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        let seconds = days * 86_400 + f.hour * 3_600 + f.minute * 60 + f.second
-        return Date(timeIntervalSince1970: TimeInterval(seconds))
-    }
+    static func date(from f: Fields) -> Date { f.date }
 
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
+    private static let pad = UTCDateFields.pad
 
     /// `20150830T123600Z`
     static func amzDate(_ date: Date) -> String {

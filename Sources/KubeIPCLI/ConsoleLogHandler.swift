@@ -1,3 +1,4 @@
+import KubeIPCore
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -120,36 +121,10 @@ public struct ConsoleLogHandler: LogHandler {
         return out + "\""
     }
 
-    /// RFC 3339 UTC timestamp with milliseconds, computed without a calendar library.
+    /// RFC 3339 UTC timestamp with milliseconds.
     static func timestamp(_ date: Date) -> String {
-        let interval = date.timeIntervalSince1970
-        let totalMillis = Int64((interval * 1000).rounded(.down))
-        let millis = Int(((totalMillis % 1000) + 1000) % 1000)
-        var seconds = (totalMillis - Int64(millis)) / 1000
-        let days = Int(floorDiv(seconds, 86_400))
-        seconds -= Int64(days) * 86_400
-        let (y, m, d) = civilFromDays(days)
-        func pad(_ n: Int, _ w: Int = 2) -> String {
-            let s = String(n)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
-        }
-        let h = Int(seconds / 3600), mi = Int(seconds % 3600 / 60), s = Int(seconds % 60)
-        return "\(pad(y, 4))-\(pad(m))-\(pad(d))T\(pad(h)):\(pad(mi)):\(pad(s)).\(pad(millis, 3))Z"
-    }
-
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
-
-    /// Howard Hinnant's days-to-civil algorithm.
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
+        let f = UTCDateFields(date)
+        let pad = UTCDateFields.pad
+        return "\(pad(f.year, 4))-\(pad(f.month, 2))-\(pad(f.day, 2))T\(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2)).\(pad(f.millisecond, 3))Z"
     }
 }

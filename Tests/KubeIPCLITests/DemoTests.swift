@@ -17,7 +17,9 @@ import Testing
         #expect(Set(final.values).count == 4)
         let text = output.all.joined(separator: "\n")
         #expect(text.contains("holding 198.51.100."))
-        #expect(text.contains("waiting: no free ipv4 address in pool of 4"))
+        // The two losers wait: either nothing was free at their look, or what was went to others first.
+        #expect(text.contains("waiting: no free ipv4 address in pool of 4")
+                || text.contains("of the pool of 4 went to other instances first"))
         #expect(text.contains("attach calls during the restart: 0"))
         #expect(text.contains("released 198.51.100."))
         #expect(text.contains("lost 198.51.100."))
