@@ -42,6 +42,7 @@ import Testing
     @Test func aFirstIPv4AssignmentCostsEightComputeCallsAndTwoChecks() async throws {
         let world = await Self.world()
         await world.double.createInstance(name: "vm-1")
+        await world.double.setPrivateGoogleAccess(true)
         let ephemeral = try #require(await world.double.accessConfigs(of: "vm-1").first?.natIP)
         let engine = try world.engine("vm-1")
         let held = try await engine.acquire()
@@ -55,10 +56,10 @@ import Testing
         let stored = try #require(await world.double.address(address.id))
         #expect(stored.status == "IN_USE")
         #expect(stored.users == [await world.selfLink("vm-1")])
-        // The checks before the first delete go to methods the double does not serve (404: unknown, go on).
+        // The checks before the first delete: compute.addresses.use granted, the subnet has Private Google Access.
         #expect(await world.computeCalls() == [
             "compute.addresses.list", "compute.addresses.get", "compute.instances.get",
-            "404 compute.addresses.testIamPermissions", "404 compute.subnetworks.get",
+            "compute.addresses.testIamPermissions", "compute.subnetworks.get",
             "compute.instances.deleteAccessConfig", "compute.zoneOperations.wait",
             "compute.instances.addAccessConfig", "compute.zoneOperations.wait", "compute.addresses.list",
         ])
@@ -97,22 +98,20 @@ import Testing
     func aSubnetWithoutPrivateGoogleAccessIsWarnedOfOnceAndTheSwapGoesOn(privateGoogleAccess: Bool) async throws {
         let world = await Self.world()
         await world.double.createInstance(name: "vm-1")
-        // The double does not serve subnetworks.get: answered here as the API would.
-        let log = Answered()
-        let subnets: Interposer.Answer = { request, _ in
-            guard request.path.contains("/subnetworks/") else { return nil }
-            log.record(request)
-            return json(200, #"{"kind": "compute#subnetwork", "name": "default", "privateIpGoogleAccess": \#(privateGoogleAccess), "selfLink": "https://www.googleapis.com/compute/v1/projects/kubeip-sim/regions/europe-west1/subnetworks/default"}"#)
-        }
-        let engine = try world.engine("vm-1", answer: subnets)
+        await world.double.setPrivateGoogleAccess(privateGoogleAccess)
+        let engine = try world.engine("vm-1")
         try await engine.acquire()
         try await engine.release()
         let held = try await engine.acquire()
         #expect(await world.double.accessConfigs(of: "vm-1").map(\.natIP) == [held.first?.address.ip])
         #expect(await world.double.requests(for: "compute.instances.deleteAccessConfig").count == 3)
         // Read once, before the first delete.
-        #expect(log.requests.map(\.method) == ["GET"])
-        #expect(log.requests.first?.path == "/compute/v1/projects/kubeip-sim/regions/europe-west1/subnetworks/default")
+        let reads = await world.double.requests(for: "compute.subnetworks.get")
+        #expect(reads.map(\.method) == ["GET"])
+        #expect(reads.map(\.status) == [200])
+        #expect(reads.first?.path == "projects/kubeip-sim/regions/europe-west1/subnetworks/default")
+        let firstDelete = try #require(await world.double.requests(for: "compute.instances.deleteAccessConfig").first)
+        #expect(try #require(reads.first).sequence < firstDelete.sequence)
         let warnings = world.logs.lines.filter { $0.hasPrefix("warning the VM will reach the Compute API only through Cloud NAT") }
         #expect(warnings.count == (privateGoogleAccess ? 0 : 1))
         if !privateGoogleAccess {
@@ -124,17 +123,10 @@ import Testing
         let world = await Self.world()
         await world.double.createInstance(name: "vm-1")
         let before = await world.double.accessConfigs(of: "vm-1")
-        // The double does not serve addresses.testIamPermissions: answered here as the API would.
-        let log = Answered()
-        let permissions = { (granted: String) -> Interposer.Answer in
-            { request, _ in
-                guard request.path.hasSuffix("/testIamPermissions") else { return nil }
-                log.record(request)
-                return json(200, granted)
-            }
-        }
+        #expect(before.first?.isEphemeral == true)
+        await world.double.deny(permission: "compute.addresses.use")
         await #expect {
-            try await world.engine("vm-1", answer: permissions("{}")).acquire()
+            try await world.engine("vm-1").acquire()
         } throws: { error in
             let error = error as? KubeIPError
             return error?.code == .permissionDenied && error?.resource == "compute.addresses.use" && error?.exitCode == 77
@@ -142,18 +134,21 @@ import Testing
         }
         #expect(await world.double.accessConfigs(of: "vm-1") == before)
         #expect(await world.double.requests(for: "compute.instances.deleteAccessConfig").isEmpty)
-        let check = try #require(log.requests.first)
+        #expect(await world.double.requests(for: "compute.instances.addAccessConfig").isEmpty)
+        let check = try #require(await world.double.requests(for: "compute.addresses.testIamPermissions").first)
         #expect(check.method == "POST")
+        #expect(check.status == 200)
         #expect(["edge-a", "edge-b"].contains {
-            check.path == "/compute/v1/projects/kubeip-sim/regions/europe-west1/addresses/\($0)/testIamPermissions"
+            check.path == "projects/kubeip-sim/regions/europe-west1/addresses/\($0)/testIamPermissions"
         })
         #expect(check.bodyText == #"{"permissions":["compute.addresses.use"]}"#)
         // Granted, the swap goes on; the check is made once per process.
-        let engine = try world.engine("vm-1", answer: permissions(#"{"permissions": ["compute.addresses.use"]}"#))
+        await world.double.allow(permission: "compute.addresses.use")
+        let engine = try world.engine("vm-1")
         try await engine.acquire()
         try await engine.release()
         try await engine.acquire()
-        #expect(log.requests.count == 2)
+        #expect(await world.double.requests(for: "compute.addresses.testIamPermissions").count == 2)
         #expect(await world.double.accessConfigs(of: "vm-1").first?.isEphemeral == false)
     }
 
@@ -212,7 +207,7 @@ import Testing
         #expect(lists.first?.queryValue("filter") == #"(labels.kubeip=reserved) AND (addressType = "EXTERNAL") AND (ipVersion = "IPV6")"#)
         #expect(await world.computeCalls() == [
             "compute.addresses.list", "compute.addresses.get", "compute.instances.get",
-            "404 compute.addresses.testIamPermissions",
+            "compute.addresses.testIamPermissions",
             "compute.instances.deleteAccessConfig", "compute.zoneOperations.wait", "compute.instances.get",
             "compute.instances.updateNetworkInterface", "compute.zoneOperations.wait", "compute.addresses.list",
         ])

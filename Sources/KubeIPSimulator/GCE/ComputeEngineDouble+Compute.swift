@@ -24,6 +24,8 @@ extension ComputeEngineDouble {
             switch call.method.id {
             case "compute.addresses.list": answer = try listAddresses(call)
             case "compute.addresses.get": answer = try getAddress(call)
+            case "compute.addresses.testIamPermissions": answer = try testAddressPermissions(call)
+            case "compute.subnetworks.get": answer = try getSubnetwork(call)
             case "compute.instances.get": answer = render(try instance(call))
             case "compute.instances.addAccessConfig": answer = try addAccessConfig(call)
             case "compute.instances.deleteAccessConfig": answer = try deleteAccessConfig(call)
@@ -66,9 +68,9 @@ extension ComputeEngineDouble {
         guard pathValues["project"] == configuration.projectID || pathValues["project"] == configuration.projectNumber else {
             throw .notFound("projects/\(pathValues["project"]!)")
         }
-        if deniedPermissions.contains(method.permission) {
+        if let permission = method.permission, deniedPermissions.contains(permission) {
             let resource = relative.split(separator: "/").prefix(6).joined(separator: "/")
-            throw .forbidden("Required '\(method.permission)' permission for '\(resource)'")
+            throw .forbidden("Required '\(permission)' permission for '\(resource)'")
         }
         return ComputeCall(method: method, path: pathValues, query: query, body: body, token: token)
     }
@@ -153,7 +155,7 @@ extension ComputeEngineDouble {
 
     // MARK: Lookups
 
-    private func checkRegion(_ call: ComputeCall) throws(GoogleErrorResponse) {
+    func checkRegion(_ call: ComputeCall) throws(GoogleErrorResponse) {
         let region = call.path["region"]!
         guard region == configuration.region else {
             throw .badRequest("Invalid value for field 'region': '\(region)'. Unknown region.")
@@ -257,13 +259,17 @@ extension ComputeEngineDouble {
     }
 
     private func getAddress(_ call: ComputeCall) throws(GoogleErrorResponse) -> JSONValue {
+        render(try regionalAddress(call, key: call.path["address"]!))
+    }
+
+    /// The address of this region named (or numbered) `key`; 404 when there is none.
+    func regionalAddress(_ call: ComputeCall, key: String) throws(GoogleErrorResponse) -> GCEAddress {
         try checkRegion(call)
-        let key = call.path["address"]!
         guard let address = addresses[key] ?? addresses.values.first(where: { $0.id == key }),
               address.region == configuration.region else {
             throw .notFound("projects/\(configuration.projectID)/regions/\(configuration.region)/addresses/\(key)")
         }
-        return render(address)
+        return address
     }
 
     // MARK: Mutations
@@ -288,6 +294,10 @@ extension ComputeEngineDouble {
         guard let address = addresses.values.first(where: { $0.address == ip && $0.region == configuration.region }) else {
             throw .badRequest("Invalid value for field '\(field)': '\(ip)'. No address '\(ip)' is reserved in region "
                               + "'\(configuration.region)' of this project.")
+        }
+        if deniedPermissions.contains(Self.addressUsePermission) {
+            throw .forbidden("Required '\(Self.addressUsePermission)' permission for "
+                             + "'projects/\(configuration.projectID)/regions/\(address.region)/addresses/\(address.name)'")
         }
         guard address.addressType == "EXTERNAL", address.isIPv6 == ipv6 else {
             throw .badRequest("Invalid value for field '\(field)': '\(ip)'. The address '\(address.name)' is not an "

@@ -144,6 +144,7 @@ public actor ComputeEngineDouble {
     var gapRequests: [String: Int] = [:]
     var gapUntil: [String: Date] = [:]
     var deniedPermissions: Set<String> = []
+    var subnetworks: [String: GCESubnetwork] = [:]
     var requestCount = 0
     var instanceCount = 0
 
@@ -157,6 +158,10 @@ public actor ComputeEngineDouble {
     public init(configuration: Configuration = Configuration(), clock: any WallClock = SystemClock()) {
         self.configuration = configuration
         self.clock = clock
+        let region = configuration.region
+        subnetworks["default"] = GCESubnetwork(
+            name: "default", id: String(5_000_000_000_000_000_000 as UInt64 + fnv1a("subnet-\(region)-default") % 1_000_000_000),
+            region: region, ipCidrRange: "10.132.0.0/20", privateIpGoogleAccess: false, creationTimestamp: clock.now)
     }
 
     // MARK: Clients
@@ -321,6 +326,8 @@ public actor ComputeEngineDouble {
     }
 
     /// Makes methods needing IAM `permission` (e.g. `compute.instances.addAccessConfig`) answer 403.
+    /// `compute.addresses.use` is checked on the reserved address an access config names;
+    /// `addresses.testIamPermissions` leaves every denied permission out of its answer.
     public func deny(permission: String) { deniedPermissions.insert(permission) }
 
     /// Grants a permission denied earlier.

@@ -66,6 +66,20 @@ public struct GCEInstance: Sendable, Hashable {
     public var scopes: [String]
 }
 
+/// A subnetwork of the `default` network in the double's region.
+public struct GCESubnetwork: Sendable, Hashable {
+    public var name: String
+    /// The numeric id (uint64 as text).
+    public var id: String
+    /// The region's name.
+    public var region: String
+    /// The primary IPv4 range (`10.132.0.0/20` for `default`).
+    public var ipCidrRange: String
+    /// Whether VMs without an external IP reach Google APIs (Private Google Access).
+    public var privateIpGoogleAccess: Bool
+    public var creationTimestamp: Date
+}
+
 /// A reserved regional address.
 public struct GCEAddress: Sendable, Hashable {
     public var name: String

@@ -15,8 +15,9 @@ public struct ComputeMethod: Sendable, Hashable {
     public let requestSchema: String?
     /// The response schema.
     public let responseSchema: String
-    /// The IAM permission the double checks (see ``ComputeEngineDouble/deny(permission:)``).
-    public let permission: String
+    /// The IAM permission the double checks (see ``ComputeEngineDouble/deny(permission:)``);
+    /// nil for a method anyone authenticated may call (`testIamPermissions`).
+    public let permission: String?
     /// Whether the compute.readonly scope suffices.
     public let readOnly: Bool
 
@@ -36,6 +37,16 @@ public struct ComputeMethod: Sendable, Hashable {
                       path: "projects/{project}/regions/{region}/addresses/{address}",
                       queryParameters: [], requiredQueryParameters: [],
                       requestSchema: nil, responseSchema: "Address", permission: "compute.addresses.get",
+                      readOnly: true),
+        ComputeMethod(id: "compute.addresses.testIamPermissions", httpMethod: "POST",
+                      path: "projects/{project}/regions/{region}/addresses/{resource}/testIamPermissions",
+                      queryParameters: [], requiredQueryParameters: [],
+                      requestSchema: "TestPermissionsRequest", responseSchema: "TestPermissionsResponse",
+                      permission: nil, readOnly: true),
+        ComputeMethod(id: "compute.subnetworks.get", httpMethod: "GET",
+                      path: "projects/{project}/regions/{region}/subnetworks/{subnetwork}",
+                      queryParameters: ["views"], requiredQueryParameters: [],
+                      requestSchema: nil, responseSchema: "Subnetwork", permission: "compute.subnetworks.get",
                       readOnly: true),
         ComputeMethod(id: "compute.instances.get", httpMethod: "GET",
                       path: "projects/{project}/zones/{zone}/instances/{instance}",
@@ -83,6 +94,8 @@ public struct ComputeMethod: Sendable, Hashable {
         "address": #"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?|[1-9][0-9]{0,19}"#,
         "instance": #"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?|[1-9][0-9]{0,19}"#,
         "operation": #"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?|[1-9][0-9]{0,19}"#,
+        "resource": #"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?|[1-9][0-9]{0,19}"#,
+        "subnetwork": #"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?|[1-9][0-9]{0,19}"#,
     ]
 
     /// Binds `segments` (the path after the base URL, split on `/`) to this method's

@@ -1,5 +1,5 @@
 /// The request-body schemas of the served methods (AccessConfig, NetworkInterface and what
-/// they nest), field by field as the discovery document defines them. The double rejects
+/// they nest, TestPermissionsRequest), field by field as the discovery document defines them. The double rejects
 /// any field not listed, any value of the wrong JSON type and any value outside an enum.
 public indirect enum SchemaFieldType: Sendable, Hashable {
     /// A string; `allowed` lists the enum values when the field is an enum.
@@ -69,6 +69,9 @@ public enum RequestBodySchema {
             "stackType": .string(allowed: ["IPV4_IPV6", "IPV4_ONLY", "IPV6_ONLY"]),
             "subnetwork": .string(allowed: nil),
             "vlan": .integer,
+        ],
+        "TestPermissionsRequest": [
+            "permissions": .array(.string(allowed: nil)),
         ],
     ]
 
