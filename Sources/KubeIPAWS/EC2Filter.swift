@@ -109,25 +109,7 @@ public struct EC2Filter: Sendable, Equatable, CustomStringConvertible {
     /// Splits on `separator` outside single or double quotes.
     private static func split(_ text: String, on separator: Character,
                               onError: (String) -> KubeIPError) throws -> [String] {
-        var parts: [String] = []
-        var current = ""
-        var quote: Character?
-        for character in text {
-            if let open = quote {
-                if character == open { quote = nil }
-                current.append(character)
-            } else if character == "\"" || character == "'" {
-                quote = character
-                current.append(character)
-            } else if character == separator {
-                parts.append(current)
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        if quote != nil { throw onError("unbalanced quote") }
-        parts.append(current)
+        guard let parts = QuotedText.split(text, on: separator) else { throw onError("unbalanced quote") }
         return parts
     }
 

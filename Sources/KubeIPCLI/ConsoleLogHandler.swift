@@ -100,26 +100,7 @@ public struct ConsoleLogHandler: LogHandler {
     }
 
     /// A JSON string literal with the mandatory escapes.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ text: String) -> String { QuotedText.jsonLiteral(text) }
 
     /// RFC 3339 UTC timestamp with milliseconds.
     static func timestamp(_ date: Date) -> String {

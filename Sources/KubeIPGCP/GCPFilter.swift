@@ -81,28 +81,9 @@ public struct GCPFilter: Sendable, Equatable, CustomStringConvertible {
     /// Back to the setting's form.
     public var description: String { clauses.joined(separator: ";") }
 
-    /// Splits on `;` outside quotes.
+    /// Splits on `;` outside quotes (a backslash escapes inside quotes, as in the API's syntax).
     private static func split(_ text: String, onError: (String) -> KubeIPError) throws -> [String] {
-        var parts: [String] = []
-        var current = ""
-        var quote: Character?
-        var escaped = false
-        for character in text {
-            if let open = quote {
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == open { quote = nil }
-                current.append(character)
-            } else if character == "\"" || character == "'" {
-                quote = character
-                current.append(character)
-            } else if character == ";" {
-                parts.append(current)
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        if quote != nil { throw onError("unbalanced quote") }
-        parts.append(current)
+        guard let parts = QuotedText.split(text, on: ";", backslashEscapes: true) else { throw onError("unbalanced quote") }
         return parts
     }
 

@@ -1,3 +1,4 @@
+import KubeIPCore
 /// A JSON document of any shape: request bodies the double validates field by field and the
 /// responses it builds. (FoundationEssentials has coders for typed values but no
 /// `JSONSerialization`, and the double must see exactly which keys a client sent.)
@@ -115,21 +116,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     private static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        out += QuotedText.jsonLiteral(text)
     }
 }
 

@@ -1,0 +1,55 @@
+/// Small text routines that several adapters need the same way.
+public enum QuotedText {
+    /// Splits `text` on `separator` wherever it stands outside single or double quotes; the
+    /// quotes stay in the parts. With `backslashEscapes`, a backslash inside quotes escapes the
+    /// next character (so `\"` does not close a double-quoted run).
+    /// Returns nil when a quote is left open.
+    public static func split(_ text: String, on separator: Character, backslashEscapes: Bool = false) -> [String]? {
+        var parts: [String] = []
+        var current = ""
+        var quote: Character?
+        var escaped = false
+        for character in text {
+            if let open = quote {
+                if escaped {
+                    escaped = false
+                } else if backslashEscapes && character == "\\" {
+                    escaped = true
+                } else if character == open {
+                    quote = nil
+                }
+                current.append(character)
+            } else if character == "\"" || character == "'" {
+                quote = character
+                current.append(character)
+            } else if character == separator {
+                parts.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if quote != nil { return nil }
+        parts.append(current)
+        return parts
+    }
+
+    /// `text` as a JSON string literal, with the escapes JSON requires.
+    public static func jsonLiteral(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
