@@ -32,19 +32,24 @@ struct RunCommand: AsyncParsableCommand {
                         metadata: ["release-on-exit": "\(settings.releaseOnExit.rawValue)",
                                    "config": "\(settings.filesRead.joined(separator: ","))"])
             let cloud = try await runtime.cloud(for: settings, logger: logger)
-            let engine = AddressEngine(cloud: cloud, settings: settings.engineSettings, clock: runtime.clock,
-                                       random: runtime.random, state: FileStateStore(directory: runtime.stateDirectory, logger: logger),
-                                       observer: StatusObserver(notifier: notifier), logger: logger)
+            let requests = DaemonRequests()
+            let forwarding = Task { for await signal in signals.signals { requests.deliver(signal) } }
+            defer { forwarding.cancel() }
+            let health = DaemonHealth(clock: runtime.clock)
+            let engine = AddressEngine(cloud: cloud, settings: settings.engineSettings, requests: requests,
+                                       clock: runtime.clock, random: runtime.random,
+                                       state: FileStateStore(directory: runtime.stateDirectory, logger: logger),
+                                       observer: health.observing(StatusObserver(notifier: notifier)), logger: logger)
             let daemon = HostDaemon(
-                engine: engine, notifier: notifier, clock: runtime.clock, releasePolicy: settings.releaseOnExit,
-                shutdown: runtime.shutdownDetector(logger: logger),
+                engine: engine, notifier: notifier, clock: runtime.clock, random: runtime.random, health: health,
+                releasePolicy: settings.releaseOnExit, shutdown: runtime.shutdownDetector(logger: logger),
                 reload: {
                     let fresh = try SettingsLoader.load(flags: flags, environment: runtime.environment)
                     return DaemonConfiguration(cloud: try await runtime.cloud(for: fresh, logger: logger),
                                                settings: fresh.engineSettings, releasePolicy: fresh.releaseOnExit)
                 },
                 logger: logger)
-            let outcome = try await daemon.run(signals: signals.signals)
+            let outcome = try await daemon.run()
             logger.info("stopped", metadata: ["released": "\(outcome == .stopped(released: true))"])
         } catch let error as KubeIPError {
             logger.critical("\(error)")

@@ -3,11 +3,16 @@ import Logging
 /// The cloud-agnostic heart of kubeip: identify, choose, claim, confirm, hold, release.
 ///
 /// It holds one address per configured family. Every cloud call goes through the
-/// ``AddressPool`` protocol; time and randomness are injected, so tests drive the waits
-/// with a manual clock.
+/// ``AddressPool`` protocol, every claim of a candidate through the ``ClaimCoordinator``; time
+/// and randomness are injected, so tests drive the waits with a manual clock. Its waits end
+/// early on a ``DaemonRequests`` request (it then throws ``Interrupted``); work in flight, a
+/// claim round above all, is never cut short by one.
 public actor AddressEngine {
     public private(set) var cloud: CloudAdapter
     public private(set) var settings: EngineSettings
+    private let coordinator: any ClaimCoordinator
+    /// Stop and reload requests: they end the engine's waits (and the daemon's, which shares them).
+    public nonisolated let requests: DaemonRequests
     private let clock: any WallClock
     private let random: any RandomSource
     private let state: any StateStore
@@ -22,11 +27,17 @@ public actor AddressEngine {
     /// so the instance is never left without a public address in between.
     private var retiring: [IPFamily: Assignment] = [:]
 
-    public init(cloud: CloudAdapter, settings: EngineSettings, clock: any WallClock = SystemClock(),
+    /// - Parameters:
+    ///   - coordinator: taken around every claim of a candidate (kube mode: a Lease per address).
+    ///   - requests: stop and reload requests; they end the engine's waits.
+    public init(cloud: CloudAdapter, settings: EngineSettings, coordinator: any ClaimCoordinator = Uncoordinated(),
+                requests: DaemonRequests = DaemonRequests(), clock: any WallClock = SystemClock(),
                 random: any RandomSource = SystemRandom(), state: any StateStore = InMemoryStateStore(),
                 observer: any EngineObserver = NoEngineObserver(), logger: Logger = Logger(label: "kubeip.engine")) {
         self.cloud = cloud
         self.settings = settings
+        self.coordinator = coordinator
+        self.requests = requests
         self.clock = clock
         self.random = random
         self.state = state
@@ -51,7 +62,8 @@ public actor AddressEngine {
 
     /// Makes sure this instance holds one address of every configured family: adopts an
     /// address it already holds, else claims one, waiting while the pool is empty.
-    /// Returns once every family is held and confirmed.
+    /// Returns once every family is held and confirmed; throws ``Interrupted`` when a stop or
+    /// reload request ends a wait first.
     @discardableResult
     public func acquire() async throws -> [Assignment] {
         let me = try await discover()
@@ -75,7 +87,7 @@ public actor AddressEngine {
             return
         }
         do {
-            try await shielded { [self] in try await self.release(old, from: me) }
+            try await release(old, from: me)
             retiring[family] = nil
         } catch let error as KubeIPError where error.code == .conflict {
             // The cloud replaced it and someone else holds it now: nothing of ours to give back.
@@ -92,6 +104,7 @@ public actor AddressEngine {
         var looks = 0
         while true {
             try Task.checkCancellation()
+            if requests.isStopRequested { throw Interrupted() }
             var total = 0
             var freeCount = 0
             do {
@@ -119,7 +132,7 @@ public actor AddressEngine {
                 let pause = Backoff.jittered(settings.retryInterval, fraction: settings.jitter, random: random)
                 logger.warning("cloud unavailable, looking again later", metadata: ["error": "\(error)"])
                 report(.transientError(error.description, retryIn: pause))
-                try await clock.sleep(for: pause)
+                try await wait(pause)
                 continue
             }
             looks += 1
@@ -130,47 +143,55 @@ public actor AddressEngine {
             }
             let pause = Backoff.jittered(settings.retryInterval, fraction: settings.jitter, random: random)
             report(.waiting(family: family, total: total, free: freeCount, retryIn: pause, look: looks))
-            try await clock.sleep(for: pause)
+            try await wait(pause)
         }
     }
 
-    /// One claim round: tries the candidates in order; a lost race moves on at once.
+    /// Waits `pause` unless a stop or reload request comes first (then throws ``Interrupted``).
+    private func wait(_ pause: Duration) async throws {
+        guard try await requests.pause(for: pause, on: clock) else { throw Interrupted() }
+    }
+
+    /// One claim round, opened here and closed by the pool (see ``AddressPool/claimRound(family:for:_:)``):
+    /// tries the candidates in order; a lost race, or a candidate another instance is claiming now,
+    /// moves on at once.
     private func claimFirst(of candidates: [PoolAddress], family: IPFamily,
                             for me: InstanceIdentity) async throws -> Assignment? {
-        var attached: PoolAddress?
-        do {
-            for candidate in candidates {
-                report(.attempting(candidate))
-                do {
-                    try await cloud.pool.attach(candidate, to: me)
-                } catch let error as KubeIPError where error.code == .conflict {
-                    report(.lostRace(candidate))
-                    continue
-                }
-                // Read back: the claim counts only once the cloud shows it on our interface.
-                guard let confirmed = try await readBack(candidate, family: family, for: me) else {
-                    report(.lostRace(candidate))
-                    continue
-                }
-                attached = confirmed
-                break
-            }
-        } catch {
-            // Even when the step was cancelled (a signal), the round must end: on GCE this is what
-            // puts an external address back on an interface the swap emptied.
-            let pool = cloud.pool
-            do {
-                try await shielded { try await pool.endClaimRound(family: family, attached: nil, for: me) }
-            } catch let cleanup {
-                // Report it (the adapter says what is wrong), but the original error is the cause.
-                logger.error("could not end the claim round cleanly", metadata: ["error": "\(cleanup)"])
-            }
-            throw error
+        let attached = try await cloud.pool.claimRound(family: family, for: me) { [self] in
+            try await self.tryCandidates(candidates, family: family, for: me)
         }
-        let pool = cloud.pool
-        let result = attached
-        try await shielded { try await pool.endClaimRound(family: family, attached: result, for: me) }
         return attached.map { Assignment(family: family, address: $0, identity: me, adopted: false) }
+    }
+
+    /// Claims the first candidate it can, each under the coordinator; nil when every one went to
+    /// another instance (or a stop was asked for between two candidates).
+    private func tryCandidates(_ candidates: [PoolAddress], family: IPFamily,
+                               for me: InstanceIdentity) async throws -> PoolAddress? {
+        for candidate in candidates {
+            if requests.isStopRequested { return nil }
+            let outcome = try await coordinator.coordinate(claimOf: candidate, by: me) { [self] in
+                try await self.claim(candidate, family: family, for: me)
+            }
+            switch outcome {
+            case .ran(let confirmed?): return confirmed
+            case .ran(nil): report(.lostRace(candidate))
+            case .busy(let holder): report(.busy(candidate, holder: holder))
+            }
+        }
+        return nil
+    }
+
+    /// Attaches one candidate and reads it back: the address as confirmed on our interface, or
+    /// nil when another instance won it.
+    private func claim(_ candidate: PoolAddress, family: IPFamily, for me: InstanceIdentity) async throws -> PoolAddress? {
+        report(.attempting(candidate))
+        do {
+            try await cloud.pool.attach(candidate, to: me)
+        } catch let error as KubeIPError where error.code == .conflict {
+            return nil
+        }
+        // Read back: the claim counts only once the cloud shows it on our interface.
+        return try await readBack(candidate, family: family, for: me)
     }
 
     /// Reads a just-attached address back. Reads may lag behind writes (EC2 is eventually
@@ -301,15 +322,9 @@ public actor AddressEngine {
         }
     }
 
-    /// Runs `body` in a task of its own, so that the caller's cancellation (a signal) does not
-    /// interrupt cleanup that must finish.
-    private func shielded(_ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await Task { try await body() }.value
-    }
-
     private func report(_ event: EngineEvent) {
         switch event {
-        case .lostRace, .waiting, .lost, .transientError:
+        case .lostRace, .busy, .waiting, .lost, .transientError:
             logger.notice("\(event.statusLine)")
         case .attempting, .listed, .identifying, .verified:
             logger.debug("\(event.statusLine)")

@@ -17,14 +17,21 @@ public protocol AddressPool: Sendable {
     /// Detaches `address` from this instance; succeeds when it is already detached.
     func detach(_ address: PoolAddress, from identity: InstanceIdentity) async throws
 
-    /// Called once at the end of every claim round, whether or not an address was attached.
-    /// Clouds that must take something away before attaching (GCE's ephemeral access
-    /// config) put it back here when `attached` is nil. The default does nothing.
-    func endClaimRound(family: IPFamily, attached: PoolAddress?, for identity: InstanceIdentity) async throws
+    /// Runs one claim round: `body` tries candidates (``attach(_:to:)`` and read back) and returns
+    /// the address it attached and confirmed, or nil when it attached none. The engine opens the
+    /// round; the adapter closes it when `body` returns or throws, and may leave the instance as it
+    /// must be after a round: a cloud that takes something away before attaching (GCE's ephemeral
+    /// access config) puts it back when the round attached nothing. The default just runs `body`.
+    /// - Returns: what `body` returned.
+    func claimRound(family: IPFamily, for identity: InstanceIdentity,
+                    _ body: @Sendable () async throws -> PoolAddress?) async throws -> PoolAddress?
 }
 
 extension AddressPool {
-    public func endClaimRound(family: IPFamily, attached: PoolAddress?, for identity: InstanceIdentity) async throws {}
+    public func claimRound(family: IPFamily, for identity: InstanceIdentity,
+                           _ body: @Sendable () async throws -> PoolAddress?) async throws -> PoolAddress? {
+        try await body()
+    }
 }
 
 /// A cloud, as the engine sees it: who we are, and the pool.

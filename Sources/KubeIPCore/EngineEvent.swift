@@ -28,6 +28,8 @@ public enum EngineEvent: Sendable, Equatable {
     case adopted(Assignment)
     case attempting(PoolAddress)
     case lostRace(PoolAddress)
+    /// Another instance is claiming the address now (its coordination lease is held): skipped untried.
+    case busy(PoolAddress, holder: String)
     case claimed(Assignment)
     /// No address could be claimed; `free` counts those listed free but taken by others first.
     case waiting(family: IPFamily, total: Int, free: Int, retryIn: Duration, look: Int)
@@ -46,6 +48,7 @@ public enum EngineEvent: Sendable, Equatable {
         case .adopted(let a): "holding \(a.summary) (kept from before)"
         case .attempting(let addr): "claiming \(addr.ip) (\(addr.id))"
         case .lostRace(let addr): "\(addr.ip) (\(addr.id)) was taken by another instance, trying the next"
+        case .busy(let addr, let holder): "\(addr.ip) (\(addr.id)) is being claimed by \(holder), trying the next"
         case .claimed(let a): "holding \(a.summary)"
         case .waiting(let family, let total, let free, let retryIn, _):
             free == 0

@@ -47,12 +47,18 @@ public struct KubeIPError: Error, Sendable, CustomStringConvertible, Equatable {
     public var setting: String?
     /// The cloud resource or API action at fault (e.g. `eipalloc-0abc`, `ec2:AssociateAddress`).
     public var resource: String?
+    /// The provider's own machine-readable reason, as its API returned it in a code field
+    /// (EC2 `Resource.AlreadyAssociated`, Compute `IP_IN_USE_BY_ANOTHER_RESOURCE`, Kubernetes
+    /// `AlreadyExists`): what callers decide on, never the message text.
+    public var providerCode: String?
 
-    public init(_ code: Code, _ message: String, setting: String? = nil, resource: String? = nil) {
+    public init(_ code: Code, _ message: String, setting: String? = nil, resource: String? = nil,
+                providerCode: String? = nil) {
         self.code = code
         self.message = message
         self.setting = setting
         self.resource = resource
+        self.providerCode = providerCode
     }
 
     /// Errors that a later identical call may not repeat.

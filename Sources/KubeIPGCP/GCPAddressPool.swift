@@ -339,13 +339,33 @@ public actor GCPAddressPool: AddressPool {
 
     // MARK: Ending a round, releasing
 
-    /// When no address was attached: puts an access config back on nic0 if kubeip removed one
+    /// Runs `body` (the engine trying candidates) as one claim round, and closes the round:
+    /// when no address was attached (or `body` threw), puts an access config back on nic0 if
+    /// kubeip removed one (see ``closeRound(family:for:)``), so the instance keeps an external
+    /// address. An error while closing after `body` threw is logged; `body`'s error is the cause.
+    public func claimRound(family: IPFamily, for identity: InstanceIdentity,
+                           _ body: @Sendable () async throws -> PoolAddress?) async throws -> PoolAddress? {
+        let attached: PoolAddress?
+        do {
+            attached = try await body()
+        } catch {
+            do {
+                try await closeRound(family: family, for: identity)
+            } catch let cleanup {
+                logger.error("could not end the claim round cleanly", metadata: ["error": "\(cleanup)"])
+            }
+            throw error
+        }
+        if attached == nil { try await closeRound(family: family, for: identity) }
+        return attached
+    }
+
+    /// After a round that attached nothing: puts an access config back on nic0 if kubeip removed one
     /// (IPv4: if nic0 has none at all, whoever removed it), so the instance keeps an external
     /// address: the address it had first, when kubeip removed one with an address (a static
     /// address can be taken again), else or then a new ephemeral one. For IPv4 it always reads
     /// the instance (one instances.get): what this process last saw of nic0 may no longer be true.
-    public func endClaimRound(family: IPFamily, attached: PoolAddress?, for identity: InstanceIdentity) async throws {
-        guard attached == nil else { return }
+    func closeRound(family: IPFamily, for identity: InstanceIdentity) async throws {
         let target = try Self.target(identity)
         switch family {
         case .ipv4:

@@ -35,8 +35,6 @@ struct FixedShutdown: ShutdownDetector {
         let notifier: RecordingNotifier
         let me: InstanceIdentity
         let engine: AddressEngine
-        let signals: AsyncStream<DaemonSignal>
-        let send: AsyncStream<DaemonSignal>.Continuation
 
         init(addresses: Int = 2, watchdog: Duration? = nil) async {
             for i in 0..<addresses { await cloud.allocateAddress("198.51.100.\(i + 1)", tags: ["kubeip": "reserved"]) }
@@ -45,7 +43,6 @@ struct FixedShutdown: ShutdownDetector {
             engine = AddressEngine(cloud: cloud.adapter(for: me.instanceID, filter: ["kubeip": ["reserved"]]),
                                    settings: EngineSettings(retryInterval: .seconds(10), reconcileInterval: .seconds(300)),
                                    clock: clock, random: FixedRandom())
-            (signals, send) = AsyncStream.makeStream(of: DaemonSignal.self)
         }
 
         func daemon(policy: ReleasePolicy, shuttingDown: Bool = false,
@@ -58,11 +55,11 @@ struct FixedShutdown: ShutdownDetector {
 
     @Test func readyOnlyAfterTheAddressIsAttachedThenStopKeepsIt() async throws {
         let f = await Fixture()
-        let run = Task { try await f.daemon(policy: .never).run(signals: f.signals) }
+        let run = Task { try await f.daemon(policy: .never).run() }
         #expect(await f.notifier.waitFor("READY"))
         #expect(await f.cloud.addresses(on: f.me.interfaceID).count == 1)
         #expect(f.notifier.messages.first?.hasPrefix("READY holding 198.51.100.") == true)
-        f.send.yield(.terminate)
+        f.engine.requests.requestStop()
         #expect(try await run.value == .stopped(released: false))
         #expect(await f.cloud.addresses(on: f.me.interfaceID).count == 1)
         #expect(f.notifier.messages.last?.hasPrefix("STOPPING stopping, keeping 198.51.100.") == true)
@@ -70,9 +67,9 @@ struct FixedShutdown: ShutdownDetector {
 
     @Test func releasePolicyTrueGivesTheAddressBack() async throws {
         let f = await Fixture()
-        let run = Task { try await f.daemon(policy: .always).run(signals: f.signals) }
+        let run = Task { try await f.daemon(policy: .always).run() }
         #expect(await f.notifier.waitFor("READY"))
-        f.send.yield(.terminate)
+        f.engine.requests.requestStop()
         #expect(try await run.value == .stopped(released: true))
         #expect(await f.cloud.addresses(on: f.me.interfaceID).isEmpty)
     }
@@ -80,32 +77,32 @@ struct FixedShutdown: ShutdownDetector {
     @Test(arguments: [false, true])
     func shutdownPolicyReleasesOnlyWhenTheMachineGoesDown(shuttingDown: Bool) async throws {
         let f = await Fixture()
-        let run = Task { try await f.daemon(policy: .shutdown, shuttingDown: shuttingDown).run(signals: f.signals) }
+        let run = Task { try await f.daemon(policy: .shutdown, shuttingDown: shuttingDown).run() }
         #expect(await f.notifier.waitFor("READY"))
-        f.send.yield(.terminate)
+        f.engine.requests.requestStop()
         #expect(try await run.value == .stopped(released: shuttingDown))
         #expect(await f.cloud.addresses(on: f.me.interfaceID).count == (shuttingDown ? 0 : 1))
     }
 
     @Test func terminateWhileWaitingForAFreeAddressStopsPromptly() async throws {
         let f = await Fixture(addresses: 0)
-        let run = Task { try await f.daemon(policy: .always).run(signals: f.signals) }
+        let run = Task { try await f.daemon(policy: .always).run() }
         #expect(await f.clock.waitForSleepers(1))
-        f.send.yield(.terminate)
+        f.engine.requests.requestStop()
         #expect(try await run.value == .stopped(released: true))
         #expect(!f.notifier.messages.contains { $0.hasPrefix("READY") })
     }
 
     @Test func holdChecksReclaimAndReportStatus() async throws {
         let f = await Fixture()
-        let run = Task { try await f.daemon(policy: .never).run(signals: f.signals) }
+        let run = Task { try await f.daemon(policy: .never).run() }
         #expect(await f.notifier.waitFor("READY"))
         let held = try #require(await f.cloud.addresses(on: f.me.interfaceID).first)
         try await f.cloud.disassociate(associationID: try #require(held.holder?.associationID))
         #expect(await f.clock.advanceToNextSleeper())
         #expect(await f.notifier.waitFor("STATUS holding"))
         #expect(await f.cloud.addresses(on: f.me.interfaceID).count == 1)
-        f.send.yield(.terminate)
+        f.engine.requests.requestStop()
         _ = try await run.value
     }
 
@@ -115,40 +112,40 @@ struct FixedShutdown: ShutdownDetector {
         let run = Task {
             try await f.daemon(policy: .never, reload: {
                 DaemonConfiguration(cloud: adapter, settings: EngineSettings(), releasePolicy: .always)
-            }).run(signals: f.signals)
+            }).run()
         }
         #expect(await f.notifier.waitFor("READY"))
         let before = await f.cloud.addresses(on: f.me.interfaceID)
-        f.send.yield(.reload)
+        f.engine.requests.requestReload()
         #expect(await f.notifier.waitFor("READY", count: 2))
         #expect(await f.cloud.addresses(on: f.me.interfaceID) == before)
         let messages = f.notifier.messages
         let reloading = try #require(messages.firstIndex(of: "RELOADING"))
         #expect(messages[(reloading + 1)...].contains { $0.hasPrefix("READY") })
-        f.send.yield(.terminate)
+        f.engine.requests.requestStop()
         // The reloaded policy (release) applies.
         #expect(try await run.value == .stopped(released: true))
     }
 
     @Test func failedReloadKeepsTheRunningConfiguration() async throws {
         let f = await Fixture()
-        let run = Task { try await f.daemon(policy: .never).run(signals: f.signals) }
+        let run = Task { try await f.daemon(policy: .never).run() }
         #expect(await f.notifier.waitFor("READY"))
-        f.send.yield(.reload)
+        f.engine.requests.requestReload()
         #expect(await f.notifier.waitFor("READY", count: 2))
         #expect(f.notifier.messages.contains { $0.hasPrefix("STATUS reload failed") })
-        f.send.yield(.terminate)
+        f.engine.requests.requestStop()
         #expect(try await run.value == .stopped(released: false))
     }
 
     @Test func watchdogPingsAtHalfTheInterval() async throws {
         let f = await Fixture(addresses: 0, watchdog: .seconds(20))
-        let run = Task { try await f.daemon(policy: .never).run(signals: f.signals) }
+        let run = Task { try await f.daemon(policy: .never).run() }
         #expect(await f.notifier.waitFor("WATCHDOG"))
         #expect(await f.clock.waitForSleepers(2))
         f.clock.advance(by: .seconds(10))
         #expect(await f.notifier.waitFor("WATCHDOG", count: 2))
-        f.send.yield(.terminate)
+        f.engine.requests.requestStop()
         _ = try await run.value
     }
 
@@ -157,7 +154,7 @@ struct FixedShutdown: ShutdownDetector {
         await f.cloud.inject(KubeIPError(.permissionDenied, "AWS refused ec2:AssociateAddress", resource: "ec2:AssociateAddress"),
                              into: .associate)
         let error = await #expect(throws: KubeIPError.self) {
-            try await f.daemon(policy: .never).run(signals: f.signals)
+            try await f.daemon(policy: .never).run()
         }
         #expect(error?.exitCode == 77)
         #expect(f.notifier.messages.last?.contains("ec2:AssociateAddress") == true)

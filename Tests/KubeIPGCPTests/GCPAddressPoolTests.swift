@@ -320,12 +320,12 @@ import Testing
     @Test func aRoundWithoutAnAddressReadsNic0AgainAndPutsBackWhatSomeoneElseRemoved() async throws {
         let (world, cloud, me, edgeA) = try await Self.vm1()
         try await cloud.pool.attach(edgeA, to: me)
-        try await cloud.pool.endClaimRound(family: .ipv4, attached: edgeA, for: me)
+        _ = try await cloud.pool.claimRound(family: .ipv4, for: me) { edgeA }
         // Our access config goes away behind our back.
         try await world.removeAccessConfig(of: "vm-1")
         #expect(await world.double.accessConfigs(of: "vm-1").isEmpty)
         await world.double.clearRequests()
-        try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+        _ = try await cloud.pool.claimRound(family: .ipv4, for: me) { nil }
         let configs = await world.double.accessConfigs(of: "vm-1")
         #expect(configs.count == 1)
         #expect(configs.first?.isEphemeral == true)
@@ -333,9 +333,9 @@ import Testing
         #expect(await world.computeCalls().last == "compute.zoneOperations.wait")
         // With nic0 as it should be, the round's end costs the one read.
         await world.double.clearRequests()
-        try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+        _ = try await cloud.pool.claimRound(family: .ipv4, for: me) { nil }
         #expect(await world.computeCalls() == ["compute.instances.get"])
-        try await cloud.pool.endClaimRound(family: .ipv4, attached: edgeA, for: me)
+        _ = try await cloud.pool.claimRound(family: .ipv4, for: me) { edgeA }
         #expect(await world.computeCalls() == ["compute.instances.get"])
     }
 
@@ -346,7 +346,7 @@ import Testing
             try await cloud.pool.attach(edgeA, to: me)
         } throws: { ($0 as? KubeIPError)?.code == .unavailable }
         #expect(world.clock.elapsed < .seconds(100))
-        try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+        _ = try await cloud.pool.claimRound(family: .ipv4, for: me) { nil }
         let configs = await world.double.accessConfigs(of: "vm-1")
         #expect(configs.count == 1)
         #expect(configs.first?.isEphemeral == true)
@@ -360,7 +360,7 @@ import Testing
         await world.double.clearRequests()
         let start = world.clock.elapsed
         await #expect {
-            try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+            _ = try await cloud.pool.claimRound(family: .ipv4, for: me) { nil }
         } throws: { error in
             let error = error as? KubeIPError
             return error?.code == .unavailable
@@ -486,7 +486,7 @@ import Testing
         #expect(await world.double.accessConfigs(of: "vm-1").isEmpty)
         await world.double.setConnectivityGap(nil)
         await world.double.clearRequests()
-        try await cloud.pool.endClaimRound(family: .ipv4, attached: nil, for: me)
+        _ = try await cloud.pool.claimRound(family: .ipv4, for: me) { nil }
         let configs = await world.double.accessConfigs(of: "vm-1")
         #expect(configs.count == 1)
         #expect(configs.first?.isEphemeral == true)
