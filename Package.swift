@@ -29,7 +29,8 @@ let package = Package(
                 dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // Transport and primitives shared by cloud adapters.
-        .target(name: "KubeIPHTTP", dependencies: ["CCurl"]),
+        .target(name: "KubeIPHTTP",
+                dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
         .target(name: "KubeIPCrypto", dependencies: ["COpenSSL"]),
 
         // Cloud adapters.

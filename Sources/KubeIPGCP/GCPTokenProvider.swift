@@ -55,7 +55,7 @@ public actor GCPTokenProvider {
 
     /// The source the environment selects: GOOGLE_APPLICATION_CREDENTIALS when set, else the metadata server.
     public static func source(environment: [String: String]) -> Source {
-        let path = environment["GOOGLE_APPLICATION_CREDENTIALS"]?.trimmed ?? ""
+        let path = environment["GOOGLE_APPLICATION_CREDENTIALS"]?.trimmedWhitespace ?? ""
         return path.isEmpty ? .metadata : .serviceAccountKey(path: path)
     }
 
@@ -129,19 +129,19 @@ public actor GCPTokenProvider {
         let key = try loadKey(path)
         let requested = clock.now
         let assertion = try key.assertion(issuedAt: requested)
-        let body = formEncode([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)])
+        let body = PercentEncoding.form([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)])
         let request = HTTPRequest(method: "POST", url: key.tokenURI,
                                   headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")],
                                   body: Array(body.utf8), timeout: timeout)
-        let transport = GCPTransport(http: http, logger: logger)
+        let transport = LoggedHTTP(http: http, logger: logger)
         let response = try await backoff.run(clock: clock, random: random, logger: logger,
                                              "token request failed, retrying", ["source": "service account key"]) {
             let response = try await transport.send(request, "token request", ["source": "service account key"]) {
-                KubeIPError(.unavailable, "cannot reach the token endpoint \(withoutQuery(key.tokenURI)): \($0.reason)")
+                KubeIPError(.unavailable, "cannot reach the token endpoint \(urlWithoutQuery(key.tokenURI)): \($0.reason)")
             }
             if response.status == 429 || response.status >= 500 {
                 throw KubeIPError(response.status == 429 ? .throttled : .unavailable,
-                                  "the token endpoint \(withoutQuery(key.tokenURI)) answered HTTP \(response.status)")
+                                  "the token endpoint \(urlWithoutQuery(key.tokenURI)) answered HTTP \(response.status)")
             }
             return response
         }
