@@ -32,9 +32,8 @@ public actor GCPTokenProvider {
     private let refreshMargin: TimeInterval
     private let timeout: Duration
 
-    private var cached: (token: String, expiry: Date)?
+    private let cache: RefreshingCache<String>
     private var key: ServiceAccountKey?
-    private var loading: Task<(token: String, expiry: Date), any Error>?
 
     public init(source: Source, metadata: GCEMetadataClient, http: any HTTPClient,
                 clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(),
@@ -51,6 +50,7 @@ public actor GCPTokenProvider {
         self.backoff = backoff
         self.refreshMargin = refreshMargin.seconds
         self.timeout = timeout
+        self.cache = RefreshingCache(clock: clock)
     }
 
     /// The source the environment selects: GOOGLE_APPLICATION_CREDENTIALS when set, else the metadata server.
@@ -61,19 +61,16 @@ public actor GCPTokenProvider {
 
     /// A valid access token, from the cache while it has more than the refresh margin left.
     public func token() async throws -> String {
-        if let cached, clock.now.addingTimeInterval(refreshMargin) < cached.expiry { return cached.token }
-        if let loading { return try await loading.value.token }
-        let task = Task { try await self.fetch() }
-        loading = task
-        defer { loading = nil }
-        let fresh = try await task.value
-        cached = fresh
-        return fresh.token
+        let margin = refreshMargin
+        return try await cache.value {
+            let fresh = try await self.fetch()
+            return .init(fresh.token, freshUntil: fresh.expiry.addingTimeInterval(-margin))
+        }
     }
 
     /// Forgets the cached token (the API answered 401): the next ``token()`` fetches a new one.
-    public func invalidate() {
-        cached = nil
+    public func invalidate() async {
+        await cache.invalidate()
     }
 
     // MARK: Sources
