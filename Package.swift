@@ -50,6 +50,11 @@ let package = Package(
         // Settings: flags > environment > conf.d > kubeip.yaml > defaults.
         .target(name: "KubeIPConfig", dependencies: ["KubeIPCore", "CYAML"]),
 
+        // The Kubernetes API client: kubeconfig and in-cluster connections, credentials, typed calls.
+        .target(name: "KubeIPKube",
+                dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPConfig",
+                               .product(name: "Logging", package: "swift-log")]),
+
         // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
         .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
 
@@ -70,6 +75,8 @@ let package = Package(
         .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPSystemdTests", dependencies: ["KubeIPSystemd", "KubeIPCore"]),
         .testTarget(name: "KubeIPConfigTests", dependencies: ["KubeIPConfig", "KubeIPCore"]),
+        .testTarget(name: "KubeIPKubeTests", dependencies: ["KubeIPKube", "KubeIPCore", "KubeIPHTTP", "KubeIPConfig",
+                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KubeIPSimulatorTests", dependencies: ["KubeIPSimulator", "KubeIPCore"]),
         .testTarget(name: "KubeIPCLITests", dependencies: ["KubeIPCLI", "KubeIPCore", "KubeIPSimulator",
                                                            .product(name: "Logging", package: "swift-log")]),
