@@ -85,10 +85,21 @@ struct KubeconfigFile: Sendable {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    /// `path` made absolute against `directory` when it is relative (empty stays empty).
+    /// `path` made absolute against `directory` when it is relative (empty stays empty), with
+    /// `.` and `..` segments removed lexically.
     static func resolve(_ path: String, against directory: String) -> String {
-        guard !path.isEmpty, !path.hasPrefix("/") else { return path }
-        return directory == "/" ? "/" + path : directory + "/" + path
+        guard !path.isEmpty else { return path }
+        let joined = path.hasPrefix("/") ? path : directory + "/" + path
+        var segments: [Substring] = []
+        for segment in joined.split(separator: "/") {
+            switch segment {
+            case ".": continue
+            case "..": if !segments.isEmpty && segments.last != ".." { segments.removeLast() } else if !joined.hasPrefix("/") { segments.append(segment) }
+            default: segments.append(segment)
+            }
+        }
+        let cleaned = segments.joined(separator: "/")
+        return joined.hasPrefix("/") ? "/" + cleaned : (cleaned.isEmpty ? "." : cleaned)
     }
 }
 
