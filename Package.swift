@@ -29,7 +29,8 @@ let package = Package(
                 dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // Transport and primitives shared by cloud adapters.
-        .target(name: "KubeIPHTTP", dependencies: ["CCurl"]),
+        .target(name: "KubeIPHTTP",
+                dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
         .target(name: "KubeIPCrypto", dependencies: ["COpenSSL"]),
 
         // Cloud adapters.
@@ -48,6 +49,11 @@ let package = Package(
 
         // Settings: flags > environment > conf.d > kubeip.yaml > defaults.
         .target(name: "KubeIPConfig", dependencies: ["KubeIPCore", "CYAML"]),
+
+        // The Kubernetes API client: kubeconfig and in-cluster connections, credentials, typed calls.
+        .target(name: "KubeIPKube",
+                dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPConfig",
+                               .product(name: "Logging", package: "swift-log")]),
 
         // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
         .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
@@ -69,6 +75,9 @@ let package = Package(
         .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPSystemdTests", dependencies: ["KubeIPSystemd", "KubeIPCore"]),
         .testTarget(name: "KubeIPConfigTests", dependencies: ["KubeIPConfig", "KubeIPCore"]),
+        .testTarget(name: "KubeIPKubeTests", dependencies: ["KubeIPKube", "KubeIPCore", "KubeIPHTTP", "KubeIPConfig",
+                                                            "KubeIPSimulator",
+                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KubeIPSimulatorTests", dependencies: ["KubeIPSimulator", "KubeIPCore"]),
         .testTarget(name: "KubeIPCLITests", dependencies: ["KubeIPCLI", "KubeIPCore", "KubeIPSimulator",
                                                            .product(name: "Logging", package: "swift-log")]),

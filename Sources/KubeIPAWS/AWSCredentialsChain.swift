@@ -19,9 +19,8 @@ public actor AWSCredentialsChain {
     private let logger: Logger
     private let refreshMargin: TimeInterval
 
-    private var cached: AWSCredentials?
+    private let cache: RefreshingCache<AWSCredentials>
     private var chosen: Int?
-    private var loading: Task<AWSCredentials, any Error>?
 
     public init(providers: [any AWSCredentialsProvider], clock: any WallClock = SystemClock(),
                 logger: Logger = Logger(label: "kubeip.aws.credentials"), refreshMargin: Duration = .seconds(300)) {
@@ -29,6 +28,7 @@ public actor AWSCredentialsChain {
         self.clock = clock
         self.logger = logger
         self.refreshMargin = refreshMargin.seconds
+        self.cache = RefreshingCache(clock: clock)
     }
 
     /// The SDKs' order: environment, web identity, shared files, container, instance role.
@@ -52,34 +52,22 @@ public actor AWSCredentialsChain {
 
     /// Current credentials, from the cache while they are fresh.
     public func credentials() async throws -> AWSCredentials {
-        if let cached, isFresh(cached) { return cached }
-        if let loading { return try await loading.value }
-        let task = Task { try await self.load() }
-        loading = task
-        defer { loading = nil }
-        do {
-            let fresh = try await task.value
-            cached = fresh
-            return fresh
-        } catch {
+        let margin = refreshMargin
+        let logger = logger
+        return try await cache.value(onStale: { error, current in
             // A failed refresh keeps credentials that have not expired yet.
-            if let cached, let expiration = cached.expiration, clock.now < expiration {
-                logger.warning("cannot refresh AWS credentials, using the current ones until they expire",
-                               metadata: ["error": "\(error)", "expires": "\(UTCTime.iso8601(expiration))"])
-                return cached
-            }
-            throw error
-        }
+            logger.warning("cannot refresh AWS credentials, using the current ones until they expire",
+                           metadata: ["error": "\(error)", "expires": "\(current.expiration.map(UTCTime.iso8601) ?? "?")"])
+        }, load: {
+            let found = try await self.load()
+            // Temporary credentials: refreshed `margin` before they expire, usable until then.
+            return .init(found, freshUntil: found.expiration?.addingTimeInterval(-margin), usableUntil: found.expiration)
+        })
     }
 
     /// Forgets the cached credentials (after AWS rejected them as expired).
-    public func invalidate() {
-        cached = nil
-    }
-
-    private func isFresh(_ credentials: AWSCredentials) -> Bool {
-        guard let expiration = credentials.expiration else { return true }
-        return clock.now.addingTimeInterval(refreshMargin) < expiration
+    public func invalidate() async {
+        await cache.invalidate()
     }
 
     private func load() async throws -> AWSCredentials {

@@ -1,3 +1,5 @@
+import KubeIPCore
+
 /// A parsed XML element: enough of XML for the EC2 and STS Query APIs.
 ///
 /// Names lose their namespace prefix (`ec2:item` → `item`); namespaces themselves are ignored.

@@ -99,8 +99,8 @@ public struct WebIdentityCredentialsProvider: AWSCredentialsProvider {
                                              ["action": "\(action)"]) {
             do {
                 let response = try await transport.send(request, "aws call", ["action": "\(action)"],
-                                                        requestID: AWSQueryError.requestID(response:)) { reason in
-                    KubeIPError(.unavailable, "cannot reach STS at \(redactedURL(endpoint)): \(reason)", resource: action)
+                                                        requestID: AWSQueryError.requestID(response:)) { failure in
+                    KubeIPError(.unavailable, "cannot reach STS at \(urlWithoutQuery(endpoint)): \(failure.reason)", resource: action)
                 }
                 return try AWSQueryError.document(response, service: "sts", action: "AssumeRoleWithWebIdentity")
             } catch var error as KubeIPError {
@@ -280,12 +280,12 @@ public struct ContainerCredentialsProvider: AWSCredentialsProvider {
             headers.append(HTTPHeader("Authorization", token))
         }
         let request = HTTPRequest(method: "GET", url: url, headers: headers, timeout: .seconds(5))
-        let shown = redactedURL(url)
+        let shown = urlWithoutQuery(url)
         let transport = LoggedHTTP(http: http, logger: logger)
         let body = try await backoff.run(clock: clock, random: random, logger: logger,
                                          "container credentials request failed, retrying", ["url": "\(shown)"]) {
             let response = try await transport.send(request, "container credentials request", ["url": "\(shown)"]) {
-                KubeIPError(.unavailable, "cannot reach the container credentials endpoint \(shown): \($0)")
+                KubeIPError(.unavailable, "cannot reach the container credentials endpoint \(shown): \($0.reason)")
             }
             switch response.status {
             case 200..<300: return response.body

@@ -124,8 +124,8 @@ public struct EC2Client: Sendable {
                          credentials: AWSCredentials, errorCode: inout String?) async throws -> AWSXMLElement {
         let request = signer.sign(unsigned, credentials: credentials, date: clock.now)
         let response = try await LoggedHTTP(http: http, logger: logger).send(
-            request, "ec2 call", ["action": "\(action)"], requestID: AWSQueryError.requestID(response:)) { reason in
-            KubeIPError(.unavailable, "cannot reach EC2 at \(URLParts(unsigned.url)?.origin ?? "?"): \(reason)",
+            request, "ec2 call", ["action": "\(action)"], requestID: AWSQueryError.requestID(response:)) { failure in
+            KubeIPError(.unavailable, "cannot reach EC2 at \(URLParts(unsigned.url)?.origin ?? "?"): \(failure.reason)",
                         resource: "ec2:\(action)")
         }
         do {

@@ -204,7 +204,7 @@ public actor IMDSClient {
             response = try await backoff.run(clock: clock, random: random, logger: logger,
                                              "instance metadata request failed, retrying", ["path": "\(label)"]) {
                 let response = try await transport.send(request, "instance metadata request",
-                                                        ["method": "\(request.method)", "path": "\(label)"],
+                                                        ["path": "\(label)"],
                                                         unreachable: { failure in
                     timedOutOrFailing = failure.isTimeout
                     return KubeIPError(.unavailable, failure.isTimeout ? "\(failure.reason) (\(hint))" : failure.reason)

@@ -1,7 +1,6 @@
-import CYAML
 import KubeIPCore
 
-/// A kubeip settings file read with libyaml: one flat mapping from setting keys to scalars
+/// A kubeip settings file read with libyaml (through ``YAMLNode``): one flat mapping from setting keys to scalars
 /// (or to sequences of scalars), each remembered with the line it was written on.
 ///
 /// Only what a settings file needs is accepted: a single document whose root is a mapping
@@ -46,148 +45,46 @@ public struct YAMLDocument: Sendable, Equatable {
     /// Throws ``KubeIPError`` with code `invalidSetting` naming `path` and the line at fault.
     public init(parsing text: String, path: String) throws {
         self.path = path
-        self.entries = try YAMLDocument.build(from: try YAMLDocument.events(of: text, path: path), path: path)
+        let root = try YAMLNode.parse(text, path: path, syntaxHint: "expected one 'key: value' per line")
+        self.entries = try YAMLDocument.entries(of: root, path: path)
     }
 
-    // MARK: libyaml events
-
-    /// The part of a libyaml event that the mapping builder needs, copied out of C memory.
-    private struct Event {
-        enum Kind { case streamStart, streamEnd, documentStart, documentEnd, alias, scalar,
-                    sequenceStart, sequenceEnd, mappingStart, mappingEnd }
-        var kind: Kind
-        var line: Int
-        var text = ""
-        /// A plain (unquoted), untagged scalar: the only kind YAML reads as null.
-        var plainUntagged = false
-    }
-
-    private static func events(of text: String, path: String) throws -> [Event] {
-        var bytes = Array(text.utf8)
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) != 0 else {
-            throw KubeIPError(.io, "\(path): cannot start the YAML parser (out of memory)")
-        }
-        defer { yaml_parser_delete(&parser) }
-
-        return try bytes.withUnsafeMutableBufferPointer { buffer -> [Event] in
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            var events: [Event] = []
-            while true {
-                var event = yaml_event_t()
-                guard yaml_parser_parse(&parser, &event) != 0 else {
-                    throw syntaxError(parser, path: path)
-                }
-                defer { yaml_event_delete(&event) }
-                guard let copied = copy(event) else { continue }
-                events.append(copied)
-                if copied.kind == .streamEnd { return events }
-            }
-        }
-    }
-
-    private static func copy(_ event: yaml_event_t) -> Event? {
-        let line = Int(event.start_mark.line) + 1
-        switch event.type {
-        case YAML_STREAM_START_EVENT: return Event(kind: .streamStart, line: line)
-        case YAML_STREAM_END_EVENT: return Event(kind: .streamEnd, line: line)
-        case YAML_DOCUMENT_START_EVENT: return Event(kind: .documentStart, line: line)
-        case YAML_DOCUMENT_END_EVENT: return Event(kind: .documentEnd, line: line)
-        case YAML_ALIAS_EVENT: return Event(kind: .alias, line: line)
-        case YAML_SEQUENCE_START_EVENT: return Event(kind: .sequenceStart, line: line)
-        case YAML_SEQUENCE_END_EVENT: return Event(kind: .sequenceEnd, line: line)
-        case YAML_MAPPING_START_EVENT: return Event(kind: .mappingStart, line: line)
-        case YAML_MAPPING_END_EVENT: return Event(kind: .mappingEnd, line: line)
-        case YAML_SCALAR_EVENT:
-            let scalar = event.data.scalar
-            var text = ""
-            if let value = scalar.value {
-                text = String(decoding: UnsafeBufferPointer(start: value, count: scalar.length), as: UTF8.self)
-            }
-            let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.tag == nil
-            return Event(kind: .scalar, line: line, text: text, plainUntagged: plain)
-        default: return nil
-        }
-    }
-
-    private static func syntaxError(_ parser: yaml_parser_t, path: String) -> KubeIPError {
-        let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
-        var message = "\(path):\(Int(parser.problem_mark.line) + 1): \(problem)"
-        if let context = parser.context.map({ String(cString: $0) }) {
-            message += " (\(context), line \(Int(parser.context_mark.line) + 1))"
-        }
-        return KubeIPError(.invalidSetting, message + "; expected one 'key: value' per line")
-    }
-
-    // MARK: Building the mapping
-
-    private static func build(from events: [Event], path: String) throws -> [Entry] {
+    private static func entries(of root: YAMLNode?, path: String) throws -> [Entry] {
         func fail(_ line: Int, _ what: String, setting: String? = nil) -> KubeIPError {
             KubeIPError(.invalidSetting, "\(path):\(line): \(what)", setting: setting)
         }
-        var index = 0
-        func next() -> Event { defer { index += 1 }; return events[min(index, events.count - 1)] }
-
-        func value(after key: Event) throws -> Value {
-            let event = next()
-            switch event.kind {
-            case .scalar:
-                return event.plainUntagged && isNull(event.text) ? .null : .scalar(event.text)
-            case .sequenceStart:
-                var items: [String] = []
-                while true {
-                    let item = next()
-                    if item.kind == .sequenceEnd { return .sequence(items) }
-                    guard item.kind == .scalar else {
-                        throw fail(item.line, "a list under '\(key.text)' may hold only plain values", setting: key.text)
-                    }
-                    if item.plainUntagged && isNull(item.text) {
-                        throw fail(item.line, "the list under '\(key.text)' has an empty item", setting: key.text)
-                    }
-                    items.append(item.text)
-                }
-            case .mappingStart:
-                throw fail(event.line, "'\(key.text)' holds a nested mapping; settings are flat 'key: value' lines", setting: key.text)
-            case .alias:
-                throw fail(event.line, "'\(key.text)' uses a YAML alias; write the value out", setting: key.text)
-            default:
-                throw fail(event.line, "'\(key.text)' has no readable value", setting: key.text)
-            }
+        guard let root, !root.isNull else { return [] }   // nothing, or `---` with nothing after it
+        guard let pairs = root.pairs else {
+            throw fail(root.line, "expected 'key: value' settings at the top level of the file")
         }
-
-        _ = next()   // stream start
-        var start = next()
-        if start.kind == .streamEnd { return [] }
-        // document start
-        start = next()
         var entries: [Entry] = []
-        switch start.kind {
-        case .scalar where start.plainUntagged && isNull(start.text):
-            break   // `---` with nothing after it
-        case .mappingStart:
-            while true {
-                let key = next()
-                if key.kind == .mappingEnd { break }
-                guard key.kind == .scalar else {
-                    throw fail(key.line, "a setting name must be a plain word, not a list or a mapping")
-                }
-                if let earlier = entries.first(where: { $0.key == key.text }) {
-                    throw fail(key.line, "'\(key.text)' is set twice (first on line \(earlier.line))", setting: key.text)
-                }
-                entries.append(Entry(key: key.text, value: try value(after: key), line: key.line))
+        for pair in pairs {
+            guard case .scalar(let key) = pair.key.content else {
+                throw fail(pair.key.line, "a setting name must be a plain word, not a list or a mapping")
             }
-        default:
-            throw fail(start.line, "expected 'key: value' settings at the top level of the file")
-        }
-        let end = next()   // document end
-        let after = next()
-        if end.kind != .documentEnd || after.kind != .streamEnd {
-            throw fail(after.line, "a settings file holds one YAML document; remove the extra '---'")
+            if let earlier = entries.first(where: { $0.key == key }) {
+                throw fail(pair.key.line, "'\(key)' is set twice (first on line \(earlier.line))", setting: key)
+            }
+            let node = pair.value
+            let value: Value
+            switch node.content {
+            case .scalar(let text):
+                value = node.isNull ? .null : .scalar(text)
+            case .sequence(let items):
+                value = .sequence(try items.map { item in
+                    guard case .scalar(let text) = item.content else {
+                        throw fail(item.line, "a list under '\(key)' may hold only plain values", setting: key)
+                    }
+                    if item.isNull { throw fail(item.line, "the list under '\(key)' has an empty item", setting: key) }
+                    return text
+                })
+            case .mapping:
+                throw fail(node.line, "'\(key)' holds a nested mapping; settings are flat 'key: value' lines", setting: key)
+            case .alias:
+                throw fail(node.line, "'\(key)' uses a YAML alias; write the value out", setting: key)
+            }
+            entries.append(Entry(key: key, value: value, line: pair.key.line))
         }
         return entries
-    }
-
-    private static func isNull(_ text: String) -> Bool {
-        ["", "~", "null", "Null", "NULL"].contains(text)
     }
 }

@@ -60,3 +60,88 @@ public struct UTCDateFields: Sendable, Equatable {
 
     private static func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 }
+
+/// RFC 3339 timestamps on top of ``UTCDateFields``: Kubernetes `Time` (whole seconds) and
+/// `MicroTime` (six fraction digits), AWS and GCP expirations.
+public enum RFC3339 {
+    /// `date` in UTC with exactly `fractionDigits` (0…9) digits after the seconds, rounded to
+    /// the nearest unit: `2026-12-04T18:48:47Z`, `2026-12-04T18:48:47.123456Z`.
+    public static func format(_ date: Date, fractionDigits: Int = 0) -> String {
+        let digits = min(max(fractionDigits, 0), 9)
+        var scale = 1
+        for _ in 0..<digits { scale *= 10 }
+        // Whole units since the epoch, so rounding carries into the seconds (…59.9999996 → next second).
+        let units = (date.timeIntervalSince1970 * Double(scale)).rounded()
+        let clamped = max(min(units, 9.2e18), -9.2e18)
+        let total = Int64(clamped)
+        var seconds = total / Int64(scale)
+        var fraction = total % Int64(scale)
+        if fraction < 0 {
+            fraction += Int64(scale)
+            seconds -= 1
+        }
+        let f = UTCDateFields(Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let pad = UTCDateFields.pad
+        var text = "\(pad(f.year, 4))-\(pad(f.month, 2))-\(pad(f.day, 2))T\(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2))"
+        if digits > 0 { text += "." + pad(Int(fraction), digits) }
+        return text + "Z"
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.f…](Z|±HH:MM)` with up to nine fraction digits; also the
+    /// lenient forms some endpoints write (`t` or a space for `T`, `z`, `±HHMM`, `±HH`, no
+    /// zone meaning UTC). Nil when malformed.
+    public static func parse(_ text: String) -> Date? {
+        let chars = Array(text.trimmedWhitespace.utf8)
+        func number(_ start: Int, _ count: Int) -> Int? {
+            guard start >= 0, start + count <= chars.count else { return nil }
+            var value = 0
+            for c in chars[start..<start + count] {
+                guard c >= 48 && c <= 57 else { return nil }
+                value = value * 10 + Int(c - 48)
+            }
+            return value
+        }
+        guard chars.count >= 19, chars[4] == UInt8(ascii: "-"), chars[7] == UInt8(ascii: "-"),
+              chars[10] == UInt8(ascii: "T") || chars[10] == UInt8(ascii: "t") || chars[10] == UInt8(ascii: " "),
+              chars[13] == UInt8(ascii: ":"), chars[16] == UInt8(ascii: ":"),
+              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if index < chars.count, chars[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            var scale = 0.1
+            while index < chars.count, chars[index] >= 48, chars[index] <= 57 {
+                fraction += Double(chars[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+            guard (1...9).contains(index - start) else { return nil }
+        }
+        var offset = 0
+        if index == chars.count {
+            offset = 0 // no zone: UTC
+        } else if chars[index] == UInt8(ascii: "Z") || chars[index] == UInt8(ascii: "z") {
+            guard index + 1 == chars.count else { return nil }
+        } else if chars[index] == UInt8(ascii: "+") || chars[index] == UInt8(ascii: "-") {
+            let sign = chars[index] == UInt8(ascii: "+") ? 1 : -1
+            guard let oh = number(index + 1, 2), oh < 24 else { return nil }
+            var om = 0
+            if index + 3 < chars.count {
+                let minuteStart = chars[index + 3] == UInt8(ascii: ":") ? index + 4 : index + 3
+                guard let value = number(minuteStart, 2), value < 60, minuteStart + 2 == chars.count else { return nil }
+                om = value
+            } else if index + 3 != chars.count {
+                return nil
+            }
+            offset = sign * (oh * 3_600 + om * 60)
+        } else {
+            return nil
+        }
+        let base = UTCDateFields(year: year, month: month, day: day, hour: hour, minute: minute, second: second).date
+        return base.addingTimeInterval(fraction - TimeInterval(offset))
+    }
+}

@@ -55,7 +55,7 @@ public struct ComputeClient: Sendable {
     /// not an http(s) URL ending in `/compute/v1/`.
     public static func baseURL(environment: [String: String]) throws -> String {
         let name = "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE"
-        var value = environment[name]?.trimmed ?? ""
+        var value = environment[name]?.trimmedWhitespace ?? ""
         guard !value.isEmpty else { return defaultBaseURL }
         if !value.hasSuffix("/") { value += "/" }
         let lowered = value.lowercased()
@@ -92,11 +92,11 @@ public struct ComputeClient: Sendable {
     // MARK: Paths
 
     static func regionPath(_ project: String, _ region: String) -> String {
-        "projects/\(percentEncode(project))/regions/\(percentEncode(region))"
+        "projects/\(PercentEncoding.encode(project))/regions/\(PercentEncoding.encode(region))"
     }
 
     static func instancePath(_ project: String, _ zone: String, _ instance: String) -> String {
-        "projects/\(percentEncode(project))/zones/\(percentEncode(zone))/instances/\(percentEncode(instance))"
+        "projects/\(PercentEncoding.encode(project))/zones/\(PercentEncoding.encode(zone))/instances/\(PercentEncoding.encode(instance))"
     }
 
     // MARK: Reads
@@ -127,7 +127,7 @@ public struct ComputeClient: Sendable {
 
     /// addresses.get
     public func getAddress(project: String, region: String, name: String) async throws -> Compute.Address {
-        let path = Self.regionPath(project, region) + "/addresses/\(percentEncode(name))"
+        let path = Self.regionPath(project, region) + "/addresses/\(PercentEncoding.encode(name))"
         return try await send("GET", path, call: .init(permission: "compute.addresses.get",
                                                         resource: "projects/\(project)/regions/\(region)/addresses/\(name)"))
     }
@@ -140,7 +140,7 @@ public struct ComputeClient: Sendable {
 
     /// subnetworks.get (`compute.subnetworks.get`).
     public func getSubnetwork(project: String, region: String, name: String) async throws -> Compute.Subnetwork {
-        let path = Self.regionPath(project, region) + "/subnetworks/\(percentEncode(name))"
+        let path = Self.regionPath(project, region) + "/subnetworks/\(PercentEncoding.encode(name))"
         return try await send("GET", path, call: .init(permission: "compute.subnetworks.get",
                                                         resource: "projects/\(project)/regions/\(region)/subnetworks/\(name)"))
     }
@@ -149,7 +149,7 @@ public struct ComputeClient: Sendable {
     /// (it needs no permission of its own; errors name the method).
     public func testAddressPermissions(project: String, region: String, name: String,
                                        permissions: [String]) async throws -> [String] {
-        let path = Self.regionPath(project, region) + "/addresses/\(percentEncode(name))/testIamPermissions"
+        let path = Self.regionPath(project, region) + "/addresses/\(PercentEncoding.encode(name))/testIamPermissions"
         let answer: Compute.TestPermissionsResponse = try await send(
             "POST", path, query: [], body: Compute.TestPermissionsRequest(permissions: permissions),
             call: .init(permission: "compute.addresses.testIamPermissions",
@@ -208,7 +208,7 @@ public struct ComputeClient: Sendable {
                                   "operation \(name) was still \(current.status ?? "running") after \(operationDeadline.shortDescription)",
                                   resource: "projects/\(project)/zones/\(zone)/operations/\(name)")
             }
-            let path = "projects/\(percentEncode(project))/zones/\(percentEncode(zone))/operations/\(percentEncode(name))/wait"
+            let path = "projects/\(PercentEncoding.encode(project))/zones/\(PercentEncoding.encode(zone))/operations/\(PercentEncoding.encode(name))/wait"
             let before = clock.now
             current = try await send("POST", path, call: .init(permission: "compute.zoneOperations.get",
                                                                resource: "projects/\(project)/zones/\(zone)/operations/\(name)"),
@@ -241,14 +241,14 @@ public struct ComputeClient: Sendable {
                                                                 body: Body?, call: ComputeError.Call,
                                                                 timeout: Duration? = nil) async throws -> T {
         var url = baseURL + path
-        if !query.isEmpty { url += "?" + formEncode(query) }
+        if !query.isEmpty { url += "?" + PercentEncoding.form(query) }
         var headers = [HTTPHeader("Accept", "application/json")]
         var bytes: [UInt8] = []
         if let body {
             bytes = Array(try ComputeJSON.encoder.encode(body))
             headers.append(HTTPHeader("Content-Type", "application/json"))
         }
-        let transport = GCPTransport(http: http, logger: logger)
+        let transport = LoggedHTTP(http: http, logger: logger)
         var attempt = 0
         var refreshed = false
         while true {
@@ -282,7 +282,7 @@ public struct ComputeClient: Sendable {
                 } else {
                     failure = ComputeError.map(status: response.status, body: envelope, call: call)
                 }
-                retryAfter = response.header("Retry-After").flatMap { Int($0.trimmed) }.map { .seconds(max(0, $0)) }
+                retryAfter = response.header("Retry-After").flatMap { Int($0.trimmedWhitespace) }.map { .seconds(max(0, $0)) }
             } catch let error as KubeIPError where error.isRetryable {
                 failure = error
             }

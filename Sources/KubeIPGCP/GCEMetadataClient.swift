@@ -28,7 +28,7 @@ public struct GCEMetadataClient: Sendable {
     /// The endpoint from GCE_METADATA_HOST (a `host[:port]`), else the default host.
     /// Throws `.invalidSetting` naming GCE_METADATA_HOST when it is a URL or contains a path.
     public static func endpoint(environment: [String: String]) throws -> String {
-        let host = environment["GCE_METADATA_HOST"]?.trimmed ?? ""
+        let host = environment["GCE_METADATA_HOST"]?.trimmedWhitespace ?? ""
         guard !host.isEmpty else { return "http://\(defaultHost)" }
         guard !host.contains("/"), !host.contains("?"), !host.contains(" ") else {
             throw KubeIPError.invalid("GCE_METADATA_HOST", "expected a host or host:port such as 169.254.169.254 or 127.0.0.1:8080, got '\(host)'")
@@ -82,7 +82,7 @@ public struct GCEMetadataClient: Sendable {
 
     /// nic0's current external IPv4 address; nil when it has none.
     public func externalIP() async throws -> String? {
-        guard let value = try await get("instance/network-interfaces/0/access-configs/0/external-ip")?.trimmed,
+        guard let value = try await get("instance/network-interfaces/0/access-configs/0/external-ip")?.trimmedWhitespace,
               !value.isEmpty else { return nil }
         return value
     }
@@ -105,7 +105,7 @@ public struct GCEMetadataClient: Sendable {
         let url = "\(endpoint)/computeMetadata/v1/\(path)"
         let request = HTTPRequest(method: "GET", url: url, headers: [HTTPHeader("Metadata-Flavor", "Google")],
                                   timeout: timeout)
-        let transport = GCPTransport(http: http, logger: logger)
+        let transport = LoggedHTTP(http: http, logger: logger)
         let response: HTTPResponse
         do {
             response = try await backoff.run(clock: clock, random: random, logger: logger,
@@ -118,23 +118,23 @@ public struct GCEMetadataClient: Sendable {
             }
         } catch let error as KubeIPError where error.isRetryable {
             throw KubeIPError(.identity, "cannot reach the GCE metadata server at \(endpoint): \(error.message)",
-                              resource: withoutQuery(url))
+                              resource: urlWithoutQuery(url))
         }
-        guard response.header("Metadata-Flavor")?.trimmed == "Google" else {
+        guard response.header("Metadata-Flavor")?.trimmedWhitespace == "Google" else {
             throw KubeIPError(.identity, "\(endpoint) answered \(label) without 'Metadata-Flavor: Google': it is not the GCE metadata server",
-                              resource: withoutQuery(url))
+                              resource: urlWithoutQuery(url))
         }
         switch response.status {
         case 200: return response.body
         case 404: return nil
         default:
             throw KubeIPError(.identity, "the GCE metadata server answered HTTP \(response.status) for \(label)",
-                              resource: withoutQuery(url))
+                              resource: urlWithoutQuery(url))
         }
     }
 
     private func required(_ path: String) async throws -> String {
-        guard let value = try await get(path)?.trimmed, !value.isEmpty else {
+        guard let value = try await get(path)?.trimmedWhitespace, !value.isEmpty else {
             throw KubeIPError(.identity, "the GCE metadata server has no \(path)",
                               resource: "\(endpoint)/computeMetadata/v1/\(path)")
         }

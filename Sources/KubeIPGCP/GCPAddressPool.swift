@@ -63,7 +63,7 @@ public actor GCPAddressPool: AddressPool {
         self.swapCompute = compute.with(backoff: swapBackoff)
         self.probeCompute = compute.with(backoff: Backoff(maxRetries: 1))
         self.filter = filter
-        self.orderBy = orderBy.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
+        self.orderBy = orderBy.flatMap { $0.trimmedWhitespace.isEmpty ? nil : $0.trimmedWhitespace }
         self.logger = logger
     }
 

@@ -36,14 +36,14 @@ public struct GCPFilter: Sendable, Equatable, CustomStringConvertible {
     /// naming `filter` when a clause is empty, has unbalanced quotes or parentheses, or
     /// compares nothing. The empty string (or only whitespace) selects every address.
     public static func parse(_ text: String) throws -> GCPFilter {
-        if text.trimmed.isEmpty { return GCPFilter() }
+        if text.trimmedWhitespace.isEmpty { return GCPFilter() }
         let malformed = { (why: String) in
             KubeIPError.invalid("filter", "\(expectedForm); got '\(text)' (\(why))")
         }
         var clauses: [String] = []
         var regex: Bool?
         for (index, segment) in try split(text, onError: malformed).enumerated() {
-            let clause = segment.trimmed
+            let clause = segment.trimmedWhitespace
             guard !clause.isEmpty else { throw malformed("clause \(index + 1) is empty") }
             let scan = try Scan(clause, onError: malformed)
             guard scan.hasComparison || scan.hasRegexOperator else {

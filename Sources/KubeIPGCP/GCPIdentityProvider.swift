@@ -16,8 +16,8 @@ public struct GCPIdentityProvider: IdentityProvider {
 
     public init(metadata: GCEMetadataClient, project: String? = nil, region: String? = nil) {
         self.metadata = metadata
-        self.project = project.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
-        self.region = region.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
+        self.project = project.flatMap { $0.trimmedWhitespace.isEmpty ? nil : $0.trimmedWhitespace }
+        self.region = region.flatMap { $0.trimmedWhitespace.isEmpty ? nil : $0.trimmedWhitespace }
     }
 
     public func identity() async throws -> InstanceIdentity {

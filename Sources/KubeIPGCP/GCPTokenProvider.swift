@@ -32,9 +32,8 @@ public actor GCPTokenProvider {
     private let refreshMargin: TimeInterval
     private let timeout: Duration
 
-    private var cached: (token: String, expiry: Date)?
+    private let cache: RefreshingCache<String>
     private var key: ServiceAccountKey?
-    private var loading: Task<(token: String, expiry: Date), any Error>?
 
     public init(source: Source, metadata: GCEMetadataClient, http: any HTTPClient,
                 clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(),
@@ -51,29 +50,27 @@ public actor GCPTokenProvider {
         self.backoff = backoff
         self.refreshMargin = refreshMargin.seconds
         self.timeout = timeout
+        self.cache = RefreshingCache(clock: clock)
     }
 
     /// The source the environment selects: GOOGLE_APPLICATION_CREDENTIALS when set, else the metadata server.
     public static func source(environment: [String: String]) -> Source {
-        let path = environment["GOOGLE_APPLICATION_CREDENTIALS"]?.trimmed ?? ""
+        let path = environment["GOOGLE_APPLICATION_CREDENTIALS"]?.trimmedWhitespace ?? ""
         return path.isEmpty ? .metadata : .serviceAccountKey(path: path)
     }
 
     /// A valid access token, from the cache while it has more than the refresh margin left.
     public func token() async throws -> String {
-        if let cached, clock.now.addingTimeInterval(refreshMargin) < cached.expiry { return cached.token }
-        if let loading { return try await loading.value.token }
-        let task = Task { try await self.fetch() }
-        loading = task
-        defer { loading = nil }
-        let fresh = try await task.value
-        cached = fresh
-        return fresh.token
+        let margin = refreshMargin
+        return try await cache.value {
+            let fresh = try await self.fetch()
+            return .init(fresh.token, freshUntil: fresh.expiry.addingTimeInterval(-margin))
+        }
     }
 
     /// Forgets the cached token (the API answered 401): the next ``token()`` fetches a new one.
-    public func invalidate() {
-        cached = nil
+    public func invalidate() async {
+        await cache.invalidate()
     }
 
     // MARK: Sources
@@ -129,19 +126,19 @@ public actor GCPTokenProvider {
         let key = try loadKey(path)
         let requested = clock.now
         let assertion = try key.assertion(issuedAt: requested)
-        let body = formEncode([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)])
+        let body = PercentEncoding.form([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)])
         let request = HTTPRequest(method: "POST", url: key.tokenURI,
                                   headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")],
                                   body: Array(body.utf8), timeout: timeout)
-        let transport = GCPTransport(http: http, logger: logger)
+        let transport = LoggedHTTP(http: http, logger: logger)
         let response = try await backoff.run(clock: clock, random: random, logger: logger,
                                              "token request failed, retrying", ["source": "service account key"]) {
             let response = try await transport.send(request, "token request", ["source": "service account key"]) {
-                KubeIPError(.unavailable, "cannot reach the token endpoint \(withoutQuery(key.tokenURI)): \($0.reason)")
+                KubeIPError(.unavailable, "cannot reach the token endpoint \(urlWithoutQuery(key.tokenURI)): \($0.reason)")
             }
             if response.status == 429 || response.status >= 500 {
                 throw KubeIPError(response.status == 429 ? .throttled : .unavailable,
-                                  "the token endpoint \(withoutQuery(key.tokenURI)) answered HTTP \(response.status)")
+                                  "the token endpoint \(urlWithoutQuery(key.tokenURI)) answered HTTP \(response.status)")
             }
             return response
         }

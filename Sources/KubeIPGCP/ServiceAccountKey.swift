@@ -45,9 +45,9 @@ public struct ServiceAccountKey: Sendable {
         guard type == "service_account" else {
             throw failure("credentials of type '\(type)' are not supported; use a service account key (type service_account) or the VM's service account")
         }
-        guard let email = file.client_email?.trimmed, !email.isEmpty else { throw failure("no client_email") }
-        guard let pem = file.private_key, !pem.trimmed.isEmpty else { throw failure("no private_key") }
-        let tokenURI = file.token_uri?.trimmed ?? ""
+        guard let email = file.client_email?.trimmedWhitespace, !email.isEmpty else { throw failure("no client_email") }
+        guard let pem = file.private_key, !pem.trimmedWhitespace.isEmpty else { throw failure("no private_key") }
+        let tokenURI = file.token_uri?.trimmedWhitespace ?? ""
         if !tokenURI.isEmpty && !tokenURI.hasPrefix("https://") && !tokenURI.hasPrefix("http://") {
             throw failure("token_uri is not an http(s) URL")
         }
@@ -58,7 +58,7 @@ public struct ServiceAccountKey: Sendable {
         }
         self.path = path
         clientEmail = email
-        privateKeyID = file.private_key_id?.trimmed ?? ""
+        privateKeyID = file.private_key_id?.trimmedWhitespace ?? ""
         self.tokenURI = tokenURI.isEmpty ? Self.defaultTokenURI : tokenURI
     }
 

@@ -62,7 +62,7 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
     public var isTimeout: Bool
 
     public init(url: String, reason: String, isTimeout: Bool) {
-        self.url = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
+        self.url = urlWithoutQuery(url)
         self.reason = reason
         self.isTimeout = isTimeout
     }

@@ -10,6 +10,9 @@ import Foundation
 /// - `/interim`: a `100 Continue` carrying `X-Interim`, then 200 carrying `X-Final`.
 /// - `/redirect`: 302 to `/echo/redirected`, carrying `X-First`.
 /// - `/bytes/<n>`: 200 with n bytes of `x`.
+/// - `/peer`: 200 with the client's TCP port as the body: one port per TCP connection, so
+///   requests answered with the same port came over one kept-alive connection.
+/// - `/close`: 200 with `Connection: close`, then the server closes the connection.
 ///
 /// The server exits when its standard input closes, i.e. when the test process ends.
 final class LocalHTTPServer: Sendable {
@@ -18,29 +21,13 @@ final class LocalHTTPServer: Sendable {
     }()
 
     let port: Int
-    private let process: Process
-    private let stdinPipe: Pipe
+    private let python: PythonServer
 
     var base: String { "http://127.0.0.1:\(port)" }
 
     private init() throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-c", Self.script]
-        let out = Pipe()
-        stdinPipe = Pipe()
-        process.standardOutput = out
-        process.standardInput = stdinPipe
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let port = Int(text) else { throw CocoaError(.fileReadCorruptFile) }
-        self.port = port
+        python = try PythonServer(script: Self.script)
+        port = python.port
     }
 
     private static let script = #"""
@@ -81,6 +68,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, b"final", [("X-Final", "yes")])
         elif path.startswith("/redirect"):
             self.reply(302, b"moved", [("Location", "/echo/redirected"), ("X-First", "yes")])
+        elif path.startswith("/peer"):
+            self.reply(200, str(self.client_address[1]).encode())
+        elif path.startswith("/close"):
+            self.close_connection = True
+            self.reply(200, b"closing", [("Connection", "close")])
         elif path.startswith("/bytes/"):
             self.reply(200, b"x" * int(path.split("/")[2]))
         else:
@@ -100,15 +92,6 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-server = Server(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-
-def watch_stdin():
-    sys.stdin.read()
-    os._exit(0)
-
-threading.Thread(target=watch_stdin, daemon=True).start()
-server.serve_forever()
 """#
 }
 
@@ -132,6 +115,51 @@ struct EchoedRequest: Decodable {
             index = next
         }
         return bytes
+    }
+}
+
+/// A Python server script run as a subprocess. The script defines `Server` (a socketserver
+/// class) and `Handler`; this adds the rest: it listens on 127.0.0.1 at a free port, prints the
+/// port on its first line of output, and exits when its standard input closes (when the test
+/// process ends).
+final class PythonServer: Sendable {
+    private static let serve = """
+
+        import os as _os, sys as _sys, threading as _threading
+        server = Server(("127.0.0.1", 0), Handler)
+        print(server.server_address[1], flush=True)
+
+        def _watch_stdin():
+            _sys.stdin.read()
+            _os._exit(0)
+
+        _threading.Thread(target=_watch_stdin, daemon=True).start()
+        server.serve_forever()
+        """
+
+    let port: Int
+    private let process: Process
+    private let stdinPipe: Pipe
+
+    init(script: String, arguments: [String] = []) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-u", "-c", script + Self.serve] + arguments
+        let out = Pipe()
+        stdinPipe = Pipe()
+        process.standardOutput = out
+        process.standardInput = stdinPipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let port = Int(text) else { throw CocoaError(.fileReadCorruptFile) }
+        self.port = port
     }
 }
 

@@ -4,14 +4,16 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Percent-encoding and URL splitting, as SigV4 and the AWS Query protocol need them.
+/// Percent-encoding (RFC 3986), as SigV4, the AWS Query protocol, Compute API paths and
+/// Kubernetes API paths need it: the one encoder of the project.
 ///
-/// AWS encodes every byte outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`) as `%XX`
+/// It encodes every byte outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`) as `%XX`
 /// with upper-case hex; a space is `%20`, never `+`.
-enum PercentEncoding {
+public enum PercentEncoding {
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
-    static func isUnreserved(_ byte: UInt8) -> Bool {
+    /// Whether `byte` is in RFC 3986's unreserved set, which is never encoded.
+    public static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
              UInt8(ascii: "0")...UInt8(ascii: "9"),
@@ -23,7 +25,7 @@ enum PercentEncoding {
     }
 
     /// Encodes every byte of `text` outside the unreserved set (and outside `keeping`).
-    static func encode(_ text: String, keeping: Set<UInt8> = []) -> String {
+    public static func encode(_ text: String, keeping: Set<UInt8> = []) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -39,7 +41,7 @@ enum PercentEncoding {
     }
 
     /// Decodes `%XX` escapes; a malformed escape is kept as it is. `+` stays `+`.
-    static func decode(_ text: String) -> String {
+    public static func decode(_ text: String) -> String {
         let bytes = Array(text.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -66,23 +68,23 @@ enum PercentEncoding {
         }
     }
 
-    /// `application/x-www-form-urlencoded` body in AWS's flavour, parameters in the given order.
-    static func form(_ parameters: [(String, String)]) -> String {
+    /// An `application/x-www-form-urlencoded` body or query string (space as `%20`), parameters in the given order.
+    public static func form(_ parameters: [(String, String)]) -> String {
         parameters.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
     }
 }
 
-/// The parts of an absolute `http(s)://` URL that signing and logging need.
-struct URLParts: Sendable, Equatable {
-    var scheme: String
-    var host: String
-    var port: Int?
+/// The parts of an absolute `http(s)://` URL that signing, logging and TLS server-name overrides need.
+public struct URLParts: Sendable, Equatable {
+    public var scheme: String
+    public var host: String
+    public var port: Int?
     /// The path as it appears in the URL (not decoded); `/` when the URL has none.
-    var path: String
+    public var path: String
     /// The raw query after `?`, without the `?`; nil when absent.
-    var query: String?
+    public var query: String?
 
-    init?(_ url: String) {
+    public init?(_ url: String) {
         guard let schemeEnd = url.firstRange(of: "://") else { return nil }
         scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
@@ -121,27 +123,17 @@ struct URLParts: Sendable, Equatable {
     }
 
     /// The `Host` header value: the host, plus the port when it is not the scheme's default.
-    var hostHeader: String {
+    public var hostHeader: String {
         guard let port else { return host }
         let isDefault = (scheme == "http" && port == 80) || (scheme == "https" && port == 443)
         return isDefault ? host : "\(host):\(port)"
     }
 
     /// `scheme://host[:port]`, for messages (never the path or query).
-    var origin: String { "\(scheme)://\(hostHeader)" }
+    public var origin: String { "\(scheme)://\(hostHeader)" }
 }
 
 /// Strips the query from a URL, for messages and logs (queries may carry credentials).
-func redactedURL(_ url: String) -> String {
+public func urlWithoutQuery(_ url: String) -> String {
     url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces, tabs, CR and LF.
-    var trimmedWhitespace: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }),
-              let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
-    }
 }
