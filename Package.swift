@@ -55,13 +55,18 @@ let package = Package(
                 dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPConfig",
                                .product(name: "Logging", package: "swift-log")]),
 
+        // Kube mode: the Node as identity, Leases as claim coordination, taints, labels, Events.
+        .target(name: "KubeIPNode",
+                dependencies: ["KubeIPCore", "KubeIPKube",
+                               .product(name: "Logging", package: "swift-log")]),
+
         // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
         .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
 
         // Commands and wiring: builds production parts from settings and runs the engine.
         .target(name: "KubeIPCLI",
                 dependencies: ["KubeIPCore", "KubeIPAWS", "KubeIPGCP", "KubeIPSystemd",
-                               "KubeIPConfig", "KubeIPSimulator", "KubeIPHTTP",
+                               "KubeIPConfig", "KubeIPSimulator", "KubeIPHTTP", "KubeIPKube", "KubeIPNode",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")]),
 

@@ -15,18 +15,21 @@ public enum AWSCloud {
     ///     endpoints where they exist.
     ///   - environment: the process environment (AWS_* variables, HOME).
     ///   - readFile: reads shared credential files and token files.
+    ///   - instance: the instance, when known without instance metadata (kube mode): identity then
+    ///     comes from one `ec2:DescribeInstances` (its primary interface), and its region is the
+    ///     region used (the caller checks that a `region` setting agrees).
     /// - Throws: ``KubeIPError`` `.invalidSetting` for a malformed filter or endpoint override.
     public static func make(filter: String, region: String?, environment: [String: String], http: any HTTPClient,
                             clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(),
                             readFile: @escaping AWSFileReader = localFileReader,
-                            logger: Logger) throws -> CloudAdapter {
+                            instance: KnownInstance? = nil, logger: Logger) throws -> CloudAdapter {
         let parsed = try EC2Filter.parse(filter)
         for name in ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_EC2_METADATA_SERVICE_ENDPOINT"] {
             if let value = environment[name]?.trimmedWhitespace, !value.isEmpty, URLParts(value) == nil {
                 throw KubeIPError.invalid(name, "expected an http:// or https:// URL, got '\(value)'")
             }
         }
-        let configuredRegion = AWSEndpoints.configuredRegion(setting: region, environment: environment)
+        let configuredRegion = instance?.region ?? AWSEndpoints.configuredRegion(setting: region, environment: environment)
         let imds = IMDSClient(endpoint: IMDSClient.endpoint(environment: environment), http: http, clock: clock,
                               random: random, logger: logger)
         // One resolver for EC2 and STS: the same region, and IMDS asked for it at most once.
@@ -36,7 +39,23 @@ public enum AWSCloud {
                                                        random: random, logger: logger)
         let ec2 = EC2Client(environment: environment, region: regionResolver,
                             credentials: credentials, http: http, clock: clock, random: random, logger: logger)
-        return CloudAdapter(name: "aws", identity: AWSIdentityProvider(imds: imds),
-                            pool: AWSAddressPool(ec2: ec2, filter: parsed, logger: logger))
+        let identity: any IdentityProvider = switch instance {
+        case nil: AWSIdentityProvider(imds: imds)
+        case let node?: AWSNodeIdentityProvider(ec2: ec2, instanceID: node.instanceID, zone: node.zone, region: node.region)
+        }
+        return CloudAdapter(name: "aws", identity: identity, pool: AWSAddressPool(ec2: ec2, filter: parsed, logger: logger))
+    }
+
+    /// An instance known from outside instance metadata (kube mode: the Node's providerID).
+    public struct KnownInstance: Sendable, Equatable {
+        public var instanceID: String
+        public var zone: String
+        public var region: String
+
+        public init(instanceID: String, zone: String, region: String) {
+            self.instanceID = instanceID
+            self.zone = zone
+            self.region = region
+        }
     }
 }

@@ -54,7 +54,7 @@ struct CheckCommand: AsyncParsableCommand {
         let settings = try runtime.settings(flags: options.given)
         let logger = runtime.bootstrapLogging(settings)
         do {
-            let engine = AddressEngine(cloud: try await runtime.cloud(for: settings, logger: logger),
+            let engine = AddressEngine(cloud: try await runtime.commandCloud(for: settings, logger: logger),
                                        settings: settings.engineSettings, clock: runtime.clock, random: runtime.random,
                                        state: FileStateStore(directory: runtime.stateDirectory), logger: logger)
             let plan = try await engine.plan()
@@ -147,7 +147,7 @@ struct StatusCommand: AsyncParsableCommand {
         let logger = runtime.bootstrapLogging(settings)
         do {
             let state = FileStateStore(directory: runtime.stateDirectory)
-            let engine = AddressEngine(cloud: try await runtime.cloud(for: settings, logger: logger),
+            let engine = AddressEngine(cloud: try await runtime.commandCloud(for: settings, logger: logger),
                                        settings: settings.engineSettings, clock: runtime.clock, random: runtime.random,
                                        state: state, logger: logger)
             let held = try await engine.currentHoldings()

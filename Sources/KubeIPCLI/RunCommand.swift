@@ -1,6 +1,8 @@
 import ArgumentParser
 import KubeIPConfig
 import KubeIPCore
+import KubeIPKube
+import KubeIPNode
 import KubeIPSystemd
 import Logging
 
@@ -29,33 +31,90 @@ struct RunCommand: AsyncParsableCommand {
             defer { lock.release() }
             notifier.status("starting")
             logger.info("kubeip \(KubeIPVersion.current) starting",
-                        metadata: ["release-on-exit": "\(settings.releaseOnExit.rawValue)",
+                        metadata: ["mode": "\(settings.mode.rawValue)", "mode_reason": "\(settings.modeReason ?? "set")",
+                                   "release-on-exit": "\(settings.releaseOnExit.rawValue)",
                                    "config": "\(settings.filesRead.joined(separator: ","))"])
-            let cloud = try await runtime.cloud(for: settings, logger: logger)
             let requests = DaemonRequests()
             let forwarding = Task { for await signal in signals.signals { requests.deliver(signal) } }
             defer { forwarding.cancel() }
             let health = DaemonHealth(clock: runtime.clock)
-            let engine = AddressEngine(cloud: cloud, settings: settings.engineSettings, requests: requests,
-                                       clock: runtime.clock, random: runtime.random,
-                                       state: FileStateStore(directory: runtime.stateDirectory, logger: logger),
-                                       observer: health.observing(StatusObserver(notifier: notifier)), logger: logger)
-            let daemon = HostDaemon(
-                engine: engine, notifier: notifier, clock: runtime.clock, random: runtime.random, health: health,
-                releasePolicy: settings.releaseOnExit, shutdown: runtime.shutdownDetector(logger: logger),
-                reload: {
-                    let fresh = try SettingsLoader.load(flags: flags, environment: runtime.environment)
-                    return DaemonConfiguration(cloud: try await runtime.cloud(for: fresh, logger: logger),
-                                               settings: fresh.engineSettings, releasePolicy: fresh.releaseOnExit)
-                },
-                logger: logger)
-            let outcome = try await daemon.run()
+            let daemon = DaemonParts(runtime: runtime, settings: settings, flags: flags, notifier: notifier,
+                                     requests: requests, health: health, logger: logger)
+            let outcome: DaemonOutcome
+            switch settings.mode {
+            case .host: outcome = try await daemon.runHost()
+            case .kube: outcome = try await daemon.runKube()
+            }
             logger.info("stopped", metadata: ["released": "\(outcome == .stopped(released: true))"])
+        } catch is Interrupted {
+            // Stopped before there was anything to hold (kube mode: the Node was not there yet).
+            notifier.stopping(status: "stopping")
+            logger.info("stopped before anything was claimed")
         } catch let error as KubeIPError {
             logger.critical("\(error)")
             notifier.stopping(status: "failed: \(error)")
             throw ExitCode(error.exitCode)
         }
+    }
+}
+
+/// What `kubeip run` builds, for either mode.
+struct DaemonParts {
+    let runtime: Runtime
+    let settings: Settings
+    let flags: [String: String]
+    let notifier: SystemdNotifier
+    let requests: DaemonRequests
+    let health: DaemonHealth
+    let logger: Logger
+
+    /// The reload: settings read again, the cloud adapter built again (kube settings need a restart).
+    func reload(kube: Runtime.KubeContext?) -> @Sendable () async throws -> DaemonConfiguration {
+        { [runtime, flags, logger] in
+            let fresh = try SettingsLoader.load(flags: flags, environment: runtime.environment)
+            return DaemonConfiguration(cloud: try await runtime.cloud(for: fresh, kube: kube, logger: logger),
+                                       settings: fresh.engineSettings, releasePolicy: fresh.releaseOnExit)
+        }
+    }
+
+    func runHost() async throws -> DaemonOutcome {
+        let cloud = try await runtime.cloud(for: settings, logger: logger)
+        let engine = AddressEngine(cloud: cloud, settings: settings.engineSettings, requests: requests,
+                                   clock: runtime.clock, random: runtime.random,
+                                   state: FileStateStore(directory: runtime.stateDirectory, logger: logger),
+                                   observer: health.observing(StatusObserver(notifier: notifier)), logger: logger)
+        return try await HostDaemon(engine: engine, notifier: notifier, clock: runtime.clock, random: runtime.random,
+                                    health: health, releasePolicy: settings.releaseOnExit,
+                                    shutdown: runtime.shutdownDetector(logger: logger), reload: reload(kube: nil),
+                                    logger: logger).run()
+    }
+
+    func runKube() async throws -> DaemonOutcome {
+        let notifier = self.notifier
+        let kube = try await runtime.kubeContext(for: settings, waiting: requests, status: { notifier.status($0) },
+                                                 logger: logger)
+        let cloud = try await runtime.cloud(for: settings, kube: kube, logger: logger)
+        let holder = LeaseCoordinator.holderIdentity(node: kube.nodeName, random: runtime.random)
+        let coordinator = LeaseCoordinator(client: kube.client, namespace: settings.leaseNamespace, holder: holder,
+                                           duration: settings.leaseDuration, clock: runtime.clock, logger: logger)
+        let events = NodeEvents(client: kube.client, namespace: settings.leaseNamespace,
+                                node: NodeReference(name: kube.nodeName, uid: kube.node.metadata.uid), instance: holder,
+                                clock: runtime.clock, random: runtime.random, logger: logger)
+        // In a pod there is no systemd to ask about a machine shutdown; on a node image there is.
+        let inPod = !(runtime.environment["KUBERNETES_SERVICE_HOST"] ?? "").isEmpty
+        let role = NodeRole(configuration: .init(nodeName: kube.nodeName, taintKey: settings.taintKey),
+                            client: kube.client, events: events, requests: requests,
+                            shutdown: inPod ? nil : runtime.shutdownDetector(logger: logger),
+                            status: { notifier.status($0) }, clock: runtime.clock, random: runtime.random, logger: logger)
+        let engine = AddressEngine(cloud: cloud, settings: settings.engineSettings, coordinator: coordinator,
+                                   requests: requests, clock: runtime.clock, random: runtime.random,
+                                   state: FileStateStore(directory: runtime.stateDirectory, logger: logger),
+                                   observer: health.observing(CombinedObserver([StatusObserver(notifier: notifier),
+                                                                                role.observer()])),
+                                   logger: logger)
+        return try await NodeDaemon(engine: engine, role: role, notifier: notifier, health: health, clock: runtime.clock,
+                                    random: runtime.random, releasePolicy: settings.releaseOnExit,
+                                    reload: reload(kube: kube), logger: logger).run()
     }
 }
 
@@ -74,7 +133,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         do {
             let lock = try FileLock.acquire(directory: runtime.runtimeDirectory)
             defer { lock.release() }
-            let engine = AddressEngine(cloud: try await runtime.cloud(for: settings, logger: logger),
+            let engine = AddressEngine(cloud: try await runtime.commandCloud(for: settings, logger: logger),
                                        settings: settings.engineSettings, clock: runtime.clock, random: runtime.random,
                                        logger: logger)
             let held = try await engine.currentHoldings()

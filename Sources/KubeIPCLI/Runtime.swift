@@ -4,6 +4,8 @@ import KubeIPGCP
 import KubeIPConfig
 import KubeIPCore
 import KubeIPHTTP
+import KubeIPKube
+import KubeIPNode
 import KubeIPSimulator
 import KubeIPSystemd
 import Logging
@@ -89,8 +91,70 @@ public struct Runtime: Sendable {
         return Logger(label: "kubeip")
     }
 
-    /// Builds the cloud adapter the settings select, detecting the cloud when unset.
-    public func cloud(for settings: Settings, logger: Logger) async throws -> CloudAdapter {
+    /// Kube mode's view of this machine: the API client, the Node and its machine.
+    public struct KubeContext: Sendable {
+        public var client: KubernetesClient
+        public var node: Node
+        public var machine: NodeMachine
+        public var nodeName: String { node.metadata.name ?? "" }
+    }
+
+    /// The Kubernetes API client the settings describe (kubeconfig, in-cluster, insecure TLS allowed or not).
+    public func kubeClient(for settings: Settings, logger: Logger) throws -> KubernetesClient {
+        let environment = try SecretFiles.resolve(environment)
+        let connection = try KubeConnection.resolve(kubeconfigPath: settings.kubeconfig, environment: environment,
+                                                    allowInsecureTLS: settings.kubeAllowInsecureTLS)
+        logger.info("talking to \(connection)")
+        return KubernetesClient(connection: connection, environment: environment, clock: clock, random: random,
+                                logger: logger, userAgent: "kubeip/\(KubeIPVersion.current)")
+    }
+
+    /// Finds this kubeip's Node (the `node-name` setting, the Downward API file, the host name)
+    /// and its machine; with `requests`, waits while the Node is not registered yet.
+    public func kubeContext(for settings: Settings, waiting requests: DaemonRequests?, status: @escaping @Sendable (String) -> Void,
+                            logger: Logger) async throws -> KubeContext {
+        let client = try kubeClient(for: settings, logger: logger)
+        let name = try NodeLocator.nodeName(setting: settings.nodeName,
+                                            readFile: { try? RealFileSystem().readFile(atPath: $0) },
+                                            hostname: { environment["HOSTNAME"] ?? POSIXHost.name() })
+        let (node, machine) = try await NodeLocator.find(name, client: client, requests: requests, clock: clock,
+                                                         random: random, status: status, logger: logger)
+        if let chosen = settings.cloud, chosen.rawValue != machine.cloud {
+            throw KubeIPError.invalid("cloud", "is '\(chosen.rawValue)' but Node \(name) runs on \(machine.cloud) (its providerID); leave cloud unset in kube mode")
+        }
+        if let region = settings.region, region != machine.region {
+            throw KubeIPError.invalid("region", "is '\(region)' but Node \(name) is in \(machine.region); a static address must be in the node's region (leave region unset)")
+        }
+        logger.info("found the Node", metadata: ["node": "\(name)", "machine": "\(machine)"])
+        return KubeContext(client: client, node: node, machine: machine)
+    }
+
+    /// The cloud adapter for a one-shot command (`check`, `status`, `release`): in kube mode the
+    /// machine comes from the Node, looked up once.
+    public func commandCloud(for settings: Settings, logger: Logger) async throws -> CloudAdapter {
+        guard settings.mode == .kube else { return try await cloud(for: settings, logger: logger) }
+        let kube = try await kubeContext(for: settings, waiting: nil, status: { _ in }, logger: logger)
+        return try await cloud(for: settings, kube: kube, logger: logger)
+    }
+
+    /// Builds the cloud adapter the settings select, detecting the cloud when unset. In kube mode
+    /// (`kube` given) the machine comes from the Node: no instance metadata is needed for identity.
+    public func cloud(for settings: Settings, kube: KubeContext? = nil, logger: Logger) async throws -> CloudAdapter {
+        if let kube {
+            let environment = try SecretFiles.resolve(environment)
+            switch kube.machine {
+            case .aws(let instanceID, let zone, let region):
+                return try AWSCloud.make(filter: settings.filter, region: region, environment: environment, http: http,
+                                         clock: clock, random: random,
+                                         instance: .init(instanceID: instanceID, zone: zone, region: region), logger: logger)
+            case .gcp(let project, let zone, let name, _):
+                return try GCPCloud.make(filter: settings.filter, orderBy: settings.orderBy?.description, project: project,
+                                         region: nil, families: settings.families, environment: environment, http: http,
+                                         clock: clock, random: random,
+                                         instance: GCPNodeIdentityProvider(project: project, zone: zone, name: name),
+                                         logger: logger)
+            }
+        }
         let choice: CloudChoice
         if let chosen = settings.cloud {
             choice = chosen

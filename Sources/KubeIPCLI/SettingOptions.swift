@@ -27,8 +27,23 @@ public struct SettingOptions: ParsableArguments {
     var ipFamilies: String?
     @Option(help: "aws, gcp or simulated (default: detected from instance metadata).")
     var cloud: String?
-    @Option(help: "host (plain VMs under systemd).")
+    @Option(help: "auto, host (a VM under systemd) or kube (a Kubernetes Node; Leases, taint, annotations).")
     var mode: String?
+    @Option(name: .customLong("node-name"), help: "Kube mode: the Node's name (NODE_NAME).")
+    var nodeName: String?
+    @Option(help: "Kube mode: kubeconfig file(s) (default: in-cluster, else ~/.kube/config).")
+    var kubeconfig: String?
+    @Option(name: .customLong("lease-namespace"), help: "Kube mode: namespace of the claim Leases and Events.")
+    var leaseNamespace: String?
+    @Option(name: .customLong("lease-duration"), help: "Kube mode: claim Lease duration (seconds or a Go duration).")
+    var leaseDuration: String?
+    @Option(name: .customLong("taint-key"), help: "Kube mode: the startup taint to remove once the Node reports the address.")
+    var taintKey: String?
+    @Flag(name: .customLong("kube-allow-insecure-tls"), inversion: .prefixedNo,
+          help: "Kube mode: accept a kubeconfig with insecure-skip-tls-verify.")
+    var kubeAllowInsecureTLS: Bool?
+    @Option(name: .customLong("metrics-address"), help: "host:port of the /healthz and /readyz listener (empty: none).")
+    var metricsAddress: String?
     @Option(help: "Main configuration file; conf.d/*.yaml beside it is read too.")
     var config: String?
 
@@ -50,6 +65,13 @@ public struct SettingOptions: ParsableArguments {
         out["ip-families"] = ipFamilies
         out["cloud"] = cloud
         out["mode"] = mode
+        out["node-name"] = nodeName
+        out["kubeconfig"] = kubeconfig
+        out["lease-namespace"] = leaseNamespace
+        out["lease-duration"] = leaseDuration
+        out["taint-key"] = taintKey
+        out["kube-allow-insecure-tls"] = kubeAllowInsecureTLS.map { $0 ? "true" : "false" }
+        out["metrics-address"] = metricsAddress
         out["config"] = config
         return out
     }
@@ -57,5 +79,7 @@ public struct SettingOptions: ParsableArguments {
     /// Every setting key that has a flag here. `json` (LOG_JSON) is declared by `run` alone,
     /// because `check` and `status` use `--json` for their own output.
     static let keys = ["filter", "order-by", "retry-interval", "retry-attempts", "reconcile-interval", "release-on-exit",
-                       "log-level", "region", "project", "ipv6", "ip-families", "cloud", "mode", "config"]
+                       "log-level", "region", "project", "ipv6", "ip-families", "cloud", "mode", "node-name",
+                       "kubeconfig", "lease-namespace", "lease-duration", "taint-key", "kube-allow-insecure-tls",
+                       "metrics-address", "config"]
 }

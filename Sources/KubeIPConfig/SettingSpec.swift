@@ -58,6 +58,7 @@ public struct SettingSpec: Sendable, Equatable, Identifiable {
             case "release-on-exit": "policy"
             case "order-by": "ordering"
             case "ip-families": "families"
+            case "metrics-address": "address"
             default: key
             }
         }
@@ -176,10 +177,53 @@ public enum SettingsTable {
             summary: "Which cloud this machine runs in."),
         SettingSpec(
             key: "mode", environment: ["MODE"], kind: .choice,
-            defaultDescription: "host", defaultValue: "host",
-            accepted: "host",
-            example: "host",
-            summary: "How kubeip runs: host mode gives this machine an address (Kubernetes mode comes later)."),
+            defaultDescription: "auto-detect", defaultValue: "auto",
+            accepted: "auto, host or kube; auto means kube when NODE_NAME, KUBERNETES_SERVICE_HOST or a kube setting "
+                + "(node-name, kubeconfig, lease-namespace, lease-duration, taint-key) is given, else host",
+            example: "kube",
+            summary: "How kubeip runs: host mode gives this machine an address; kube mode does it for a Kubernetes Node, coordinating through Leases."),
+        SettingSpec(
+            key: "node-name", environment: ["NODE_NAME"], kind: .text,
+            defaultDescription: "/etc/podinfo/nodeName, else the host name", defaultValue: nil,
+            accepted: "the Node's name (a DNS subdomain: lowercase letters, digits, '-' and '.')",
+            example: "ip-10-0-1-23.eu-west-1.compute.internal",
+            summary: "Kube mode: the Node this kubeip serves (the Downward API's spec.nodeName in a DaemonSet)."),
+        SettingSpec(
+            key: "kubeconfig", environment: ["KUBECONFIG"], kind: .path,
+            defaultDescription: "in-cluster service account, else ~/.kube/config", defaultValue: nil,
+            accepted: "a kubeconfig file, or several separated by ':' (merged as kubectl does)",
+            example: "/etc/kubeip/kubeconfig",
+            summary: "Kube mode: how to reach the Kubernetes API (current context)."),
+        SettingSpec(
+            key: "lease-namespace", environment: ["LEASE_NAMESPACE"], kind: .text,
+            defaultDescription: "default", defaultValue: "default",
+            accepted: "a namespace name (lowercase letters, digits and '-')",
+            example: "kube-system",
+            summary: "Kube mode: where the per-address claim Leases and the Events are written."),
+        SettingSpec(
+            key: "lease-duration", environment: ["LEASE_DURATION"], kind: .duration,
+            defaultDescription: "5s", defaultValue: "5s",
+            accepted: "whole seconds (kubeip v2's form, e.g. 5) or a Go duration, from 1s to 1h",
+            example: "15s",
+            summary: "Kube mode: how long a claim Lease lasts without renewal (renewed every third of it)."),
+        SettingSpec(
+            key: "taint-key", environment: ["TAINT_KEY"], kind: .text,
+            defaultDescription: "none", defaultValue: nil,
+            accepted: "a taint key: an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' or '.'",
+            example: "kubeip.com/not-ready",
+            summary: "Kube mode: the startup taint removed once the Node reports the new ExternalIP."),
+        SettingSpec(
+            key: "kube-allow-insecure-tls", environment: ["KUBE_ALLOW_INSECURE_TLS"], kind: .boolean,
+            defaultDescription: "false", defaultValue: "false",
+            accepted: "true or false",
+            example: "true",
+            summary: "Kube mode: accept a kubeconfig with insecure-skip-tls-verify (the API server's certificate is then not checked)."),
+        SettingSpec(
+            key: "metrics-address", environment: ["METRICS_ADDRESS"], kind: .text,
+            defaultDescription: "empty (off)", defaultValue: "\"\"",
+            accepted: "host:port to listen on (127.0.0.1:9808, [::1]:9808, 0.0.0.0:9808, :9808), or empty for none",
+            example: "127.0.0.1:9808",
+            summary: "The listener serving /healthz (the loop is alive) and /readyz (the address is held and announced)."),
         SettingSpec(
             key: "config", environment: ["KUBEIP_CONFIG"], kind: .path,
             defaultDescription: defaultConfigPath, defaultValue: defaultConfigPath,

@@ -11,10 +11,13 @@ public enum CloudChoice: String, Sendable, CaseIterable, Codable {
     case aws, gcp, simulated
 }
 
-/// How kubeip runs. Only host mode exists in this release.
+/// How kubeip runs.
 public enum RunMode: String, Sendable, CaseIterable, Codable {
-    /// Give this machine (VM or node) an address from the pool.
+    /// Give this machine (VM or node image) an address from the pool; systemd is the audience.
     case host
+    /// Give a Kubernetes Node an address: identity from the Node, claims coordinated through
+    /// Leases, the startup taint removed once the Node reports the address.
+    case kube
 }
 
 /// Where a setting's value came from, for `kubeip check` and for error messages.
@@ -67,8 +70,24 @@ public struct Settings: Sendable, Equatable {
     public var families: [IPFamily] = [.ipv4]
     /// The cloud; nil means auto-detect.
     public var cloud: CloudChoice?
-    /// The run mode.
+    /// The run mode in effect (``modeReason`` says why, when it was detected).
     public var mode: RunMode = .host
+    /// Why ``mode`` was chosen when the setting was `auto` (`node-name is set (…)`); nil when given.
+    public var modeReason: String? = SettingsLoader.hostModeReason
+    /// Kube mode: the Node's name; nil means the Downward API file, else the host name.
+    public var nodeName: String?
+    /// Kube mode: the kubeconfig path(s); nil means in-cluster, else ~/.kube/config.
+    public var kubeconfig: String?
+    /// Kube mode: the namespace of the claim Leases and Events.
+    public var leaseNamespace: String = "default"
+    /// Kube mode: how long a claim Lease lasts without renewal.
+    public var leaseDuration: Duration = .seconds(5)
+    /// Kube mode: the startup taint to remove; nil for none.
+    public var taintKey: String?
+    /// Kube mode: whether a kubeconfig may turn off TLS verification.
+    public var kubeAllowInsecureTLS: Bool = false
+    /// `host:port` of the health (and metrics) listener; nil for none.
+    public var metricsAddress: String?
     /// The main settings file (whether or not it exists).
     public var configPath: String = SettingsTable.defaultConfigPath
     /// The settings files actually read, lowest precedence first.
@@ -99,7 +118,14 @@ public struct Settings: Sendable, Equatable {
         case "ipv6": String(ipv6)
         case "ip-families": families.map(\.rawValue).joined(separator: ",")
         case "cloud": cloud?.rawValue ?? "auto"
-        case "mode": mode.rawValue
+        case "mode": modeReason == nil ? mode.rawValue : "auto"
+        case "node-name": nodeName ?? ""
+        case "kubeconfig": kubeconfig ?? ""
+        case "lease-namespace": leaseNamespace
+        case "lease-duration": GoDuration.format(leaseDuration)
+        case "taint-key": taintKey ?? ""
+        case "kube-allow-insecure-tls": String(kubeAllowInsecureTLS)
+        case "metrics-address": metricsAddress ?? ""
         case "config": configPath
         default: nil
         }

@@ -62,8 +62,11 @@ public struct DaemonLoop: Sendable {
         case acquiring
         /// Everything held and announced; `sinceCheck` is the time slept since the last hold check.
         case holding([Assignment], sinceCheck: Duration)
-        /// Holding nothing on purpose until stopped (gave up, or the machine is going away).
+        /// Holding nothing on purpose until stopped: gave up.
         case idle
+        /// Holding nothing because the machine is going away; claims again should it stay after all
+        /// (a removal that was called off).
+        case departing
     }
 
     /// Runs until a stop is requested; throws on a fatal error (bad permissions, pool exhausted
@@ -93,7 +96,7 @@ public struct DaemonLoop: Sendable {
         var reloading = false
         var stage = Stage.acquiring
         do {
-            if try await !role.prepare() { stage = .idle }
+            if try await !role.prepare() { stage = .departing }
         } catch is Interrupted {}
         while true {
             try Task.checkCancellation()
@@ -146,7 +149,7 @@ public struct DaemonLoop: Sendable {
                 do {
                     if try await role.isGoingAway() {
                         try await giveBack(reason: "the machine is going away")
-                        stage = .idle
+                        stage = .departing
                         continue
                     }
                     guard sinceCheck >= interval else {
@@ -171,6 +174,17 @@ public struct DaemonLoop: Sendable {
             case .idle:
                 health.beat(pausing: .seconds(86_400 * 365))
                 await requests.waitForRequest()
+            case .departing:
+                let settings = await engine.settings
+                let pause = Backoff.jittered(role.goingAwayCheckInterval ?? settings.reconcileInterval,
+                                             fraction: settings.jitter, random: random)
+                health.enter(.idle)
+                health.beat(pausing: pause)
+                guard try await requests.pause(for: pause, on: clock) else { continue }
+                if try await !role.isGoingAway() {
+                    logger.notice("the machine is no longer going away: claiming again")
+                    stage = .acquiring
+                }
             }
         }
     }

@@ -73,3 +73,12 @@ public struct NoEngineObserver: EngineObserver {
     public init() {}
     public func record(_ event: EngineEvent) {}
 }
+
+/// Hands every event to each of `observers`, in order.
+public struct CombinedObserver: EngineObserver {
+    let observers: [any EngineObserver]
+    public init(_ observers: [any EngineObserver]) { self.observers = observers }
+    public func record(_ event: EngineEvent) {
+        for observer in observers { observer.record(event) }
+    }
+}

@@ -19,13 +19,15 @@ public enum GCPCloud {
     ///   - environment: GCE_METADATA_HOST, GOOGLE_APPLICATION_CREDENTIALS,
     ///     CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE.
     ///   - readFile: reads the service account key file.
+    ///   - instance: the VM, when known without the metadata server (kube mode: the Node's
+    ///     providerID); the metadata server is then asked only for tokens (Workload Identity).
     /// - Throws: ``KubeIPError`` `.invalidSetting` naming `filter`, `ip-families`,
     ///   GCE_METADATA_HOST or CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE.
     public static func make(filter: String, orderBy: String?, project: String?, region: String?, families: [IPFamily],
                             environment: [String: String], http: any HTTPClient,
                             clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(),
                             readFile: @escaping GCPFileReader = gcpLocalFileReader,
-                            logger: Logger) throws -> CloudAdapter {
+                            instance: GCPNodeIdentityProvider? = nil, logger: Logger) throws -> CloudAdapter {
         let parsed = try GCPFilter.parse(filter)
         guard !families.isEmpty else {
             throw KubeIPError.invalid("ip-families", "expected ipv4, ipv6 or ipv4,ipv6")
@@ -36,8 +38,8 @@ public enum GCPCloud {
                                       http: http, clock: clock, random: random, readFile: readFile, logger: logger)
         let compute = ComputeClient(baseURL: try ComputeClient.baseURL(environment: environment), tokens: tokens, http: http,
                                     clock: clock, random: random, logger: logger)
-        return CloudAdapter(name: "gcp",
-                            identity: GCPIdentityProvider(metadata: metadata, project: project, region: region),
+        let identity: any IdentityProvider = instance ?? GCPIdentityProvider(metadata: metadata, project: project, region: region)
+        return CloudAdapter(name: "gcp", identity: identity,
                             pool: GCPAddressPool(compute: compute, filter: parsed, orderBy: orderBy, logger: logger))
     }
 }

@@ -40,3 +40,27 @@ public struct GCPIdentityProvider: IdentityProvider {
                                 project: projectID, name: name)
     }
 }
+
+/// A VM named by a Kubernetes Node (`spec.providerID` `gce://<project>/<zone>/<name>`): no
+/// metadata read and no call at all (the Compute calls name the instance by project, zone and
+/// name). The instance name stands for the instance id.
+public struct GCPNodeIdentityProvider: IdentityProvider {
+    public let project: String
+    public let zone: String
+    public let name: String
+
+    public init(project: String, zone: String, name: String) {
+        self.project = project
+        self.zone = zone
+        self.name = name
+    }
+
+    public func identity() async throws -> InstanceIdentity {
+        guard let region = GCEMetadataClient.region(ofZone: zone) else {
+            throw KubeIPError(.identity, "cannot tell the region from zone '\(zone)' of the Node's providerID; set region")
+        }
+        return InstanceIdentity(cloud: "gcp", instanceID: name, region: region, zone: zone,
+                                interfaceID: GCPAddressPool.interfaceID(project: project, zone: zone, instance: name),
+                                project: project, name: name)
+    }
+}

@@ -20,6 +20,7 @@ private func loadError(flags: [String: String] = [:], env: [String: String] = [:
     @Test func defaultsWhenNothingIsSet() throws {
         let settings = try load()
         #expect(settings == Settings())
+        #expect(settings.mode == .host && settings.value(of: "mode") == "auto")
         #expect(settings.filter == "")
         #expect(settings.orderBy == nil)
         #expect(settings.retryInterval == .seconds(60))
@@ -148,7 +149,7 @@ private func loadError(flags: [String: String] = [:], env: [String: String] = [:
         #expect(envStyle.message.contains("did you mean 'release-on-exit'?"))
         #expect(envStyle.message.contains("/etc/kubeip/conf.d/a.yaml:1"))
 
-        let nothingClose = try loadError(files: [mainFile: "kubernetes-namespace: x\n"])
+        let nothingClose = try loadError(files: [mainFile: "zebra-quartz-volume: x\n"])
         #expect(nothingClose.message.contains("known settings: filter, order-by"))
     }
 
@@ -171,11 +172,14 @@ private func loadError(flags: [String: String] = [:], env: [String: String] = [:
         ("reconcile-interval", "500ms"), ("release-on-exit", "sometimes"), ("log-level", "loud"),
         ("json", "maybe"), ("region", "EU West"), ("project", "My Project"), ("ipv6", "perhaps"),
         ("ip-families", "ipv5"), ("cloud", "azure"), ("mode", "cluster"), ("config", ""),
+        ("node-name", "Node_1"), ("lease-namespace", "Kube System"), ("lease-duration", "0"),
+        ("taint-key", "a/b/c"), ("kube-allow-insecure-tls", "sure"), ("metrics-address", "9808"),
     ]
 
     @Test func everySettingButFilterHasAnInvalidValueCase() {
-        // filter is free text interpreted by the cloud adapter, so nothing is invalid here.
-        let covered = Set(Self.invalidValues.map(\.key)).union(["filter"])
+        // filter is free text interpreted by the cloud adapter, kubeconfig a path read later: nothing
+        // is invalid here.
+        let covered = Set(Self.invalidValues.map(\.key)).union(["filter", "kubeconfig"])
         #expect(covered == Set(SettingsTable.all.map(\.key)))
     }
 
@@ -218,11 +222,41 @@ private func loadError(flags: [String: String] = [:], env: [String: String] = [:
         #expect(error.message.contains(problem))
     }
 
-    @Test func kubeModeIsRefusedWithAPointer() throws {
-        let error = try loadError(env: ["MODE": "kube"])
-        #expect(error.setting == "mode")
-        #expect(error.message.contains("kube mode is not available in this release; use mode: host"))
-        #expect(error.message.contains("(from environment MODE)"))
+    @Test func modeIsDetectedFromKubeSettingsOrAPodAndForcedWhenGiven() throws {
+        #expect(try load().mode == .host)
+        let byNode = try load(env: ["NODE_NAME": "ip-10-0-0-1.ec2.internal"])
+        #expect(byNode.mode == .kube)
+        #expect(byNode.modeReason == "node-name is set (environment NODE_NAME)")
+        #expect(try load(files: [mainFile: "taint-key: kubeip.com/not-ready\n"]).mode == .kube)
+        let inPod = try load(env: ["KUBERNETES_SERVICE_HOST": "10.96.0.1"])
+        #expect(inPod.mode == .kube && inPod.modeReason == "KUBERNETES_SERVICE_HOST is set (running in a pod)")
+        // Forced either way, whatever else is set.
+        let forcedHost = try load(env: ["MODE": "host", "KUBERNETES_SERVICE_HOST": "10.96.0.1"])
+        #expect(forcedHost.mode == .host && forcedHost.modeReason == nil)
+        #expect(try load(flags: ["mode": "kube"]).mode == .kube)
+        #expect(try load(env: ["MODE": "auto", "NODE_NAME": "n1"]).mode == .kube)
+    }
+
+    @Test func kubeSettingsAndTheirKubeipV2Forms() throws {
+        let settings = try load(env: ["NODE_NAME": "n1", "LEASE_NAMESPACE": "kube-system", "LEASE_DURATION": "15",
+                                      "TAINT_KEY": "kubeip.com/not-ready", "KUBECONFIG": "/etc/kubeip/kubeconfig",
+                                      "METRICS_ADDRESS": "[::1]:9808"])
+        #expect(settings.nodeName == "n1")
+        #expect(settings.leaseNamespace == "kube-system")
+        #expect(settings.leaseDuration == .seconds(15))
+        #expect(settings.taintKey == "kubeip.com/not-ready")
+        #expect(settings.kubeconfig == "/etc/kubeip/kubeconfig")
+        #expect(settings.metricsAddress == "[::1]:9808")
+        #expect(try load(flags: ["lease-duration": "1m30s"]).leaseDuration == .seconds(90))
+        #expect(try loadError(flags: ["lease-duration": "2h"]).message.contains("longer than 1h"))
+        #expect(try loadError(flags: ["metrics-address": "::1:9808"]).message.contains("IPv6 host goes in brackets"))
+        #expect(try load(flags: ["metrics-address": ":9808"]).metricsAddress == ":9808")
+    }
+
+    @Test func kubeModeReleasesOnlyWhenTheNodeGoesAwayUnlessToldOtherwise() throws {
+        #expect(try load(env: ["MODE": "kube"]).releaseOnExit == .shutdown)
+        #expect(try load(env: ["MODE": "kube", "RELEASE_ON_EXIT": "true"]).releaseOnExit == .always)
+        #expect(try load().releaseOnExit == .always)   // host mode keeps kubeip v2's default
     }
 
     @Test func emptyEnvironmentVariablesCountAsUnset() throws {

@@ -25,7 +25,9 @@ import Testing
             "filter": "", "order-by": "", "retry-interval": "1m0s", "retry-attempts": "0",
             "reconcile-interval": "5m0s", "release-on-exit": "true", "log-level": "info", "json": "false",
             "region": "", "project": "", "ipv6": "false", "ip-families": "ipv4", "cloud": "auto",
-            "mode": "host", "config": "/etc/kubeip/kubeip.yaml",
+            "mode": "auto", "config": "/etc/kubeip/kubeip.yaml", "node-name": "", "kubeconfig": "",
+            "lease-namespace": "default", "lease-duration": "5s", "taint-key": "", "kube-allow-insecure-tls": "false",
+            "metrics-address": "",
         ])
         #expect(settings.value(of: "nope") == nil)
     }
@@ -49,13 +51,26 @@ import Testing
                     "order-by": "Tag:rank", "log-level": "notice", "json": "1", "ip-families": "ipv4,ipv6",
                     "filter": "Name=domain,Values=vpc", "project": "p-1", "cloud": "gcp"],
             environment: [:], fileSystem: InMemoryFileSystem())
+        // Kube settings given at all mean kube mode: round-trip them in kube mode below.
         var flags: [String: String] = [:]
-        for spec in SettingsTable.all where spec.key != "config" {
+        for spec in SettingsTable.all where spec.key != "config" && !SettingsLoader.kubeKeys.contains(spec.key) {
             flags[spec.key] = original.value(of: spec.key)
         }
         var reloaded = try SettingsLoader.load(flags: flags, environment: [:], fileSystem: InMemoryFileSystem())
         reloaded.origins = original.origins
         #expect(reloaded == original)
+
+        let kube = try SettingsLoader.load(
+            flags: ["node-name": "n1", "lease-namespace": "kube-system", "lease-duration": "90", "taint-key": "a.b/c",
+                    "kubeconfig": "/k", "kube-allow-insecure-tls": "yes", "metrics-address": ":9808"],
+            environment: [:], fileSystem: InMemoryFileSystem())
+        var kubeFlags: [String: String] = [:]
+        for spec in SettingsTable.all where spec.key != "config" { kubeFlags[spec.key] = kube.value(of: spec.key) }
+        var kubeReloaded = try SettingsLoader.load(flags: kubeFlags, environment: [:], fileSystem: InMemoryFileSystem())
+        kubeReloaded.origins = kube.origins
+        kubeReloaded.modeReason = kube.modeReason
+        #expect(kubeReloaded == kube)
+        #expect(kube.value(of: "lease-duration") == "1m30s")
     }
 
     @Test func engineSettingsCarryTheEngineShare() throws {

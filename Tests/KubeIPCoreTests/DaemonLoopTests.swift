@@ -10,7 +10,7 @@ final class ScriptedRole: DaemonRole {
     let goingAwayCheckInterval: Duration? = .seconds(30)
 
     var calls: [String] { state.withLock { $0.calls } }
-    func setGoingAway() { state.withLock { $0.goingAway = true } }
+    func setGoingAway(_ going: Bool = true) { state.withLock { $0.goingAway = going } }
     func holdAnnouncements() { state.withLock { $0.announceGate = true } }
     func openAnnouncements() { state.withLock { $0.announceGate = false } }
     private func log(_ call: String) { state.withLock { $0.calls.append(call) } }
@@ -84,10 +84,14 @@ final class ScriptedRole: DaemonRole {
         #expect(await f.cloud.addresses(on: f.me.interfaceID).isEmpty)
         #expect(f.role.calls.contains("released 198.51.100.1"))
         #expect(f.health.snapshot.phase == .idle && !f.health.snapshot.ready)
-        // Idle: nothing is claimed again, however long it waits.
-        f.clock.advance(by: .seconds(3600))
-        for _ in 0..<100 { await Task.yield() }
+        // Nothing is claimed again while it is going away...
+        for _ in 0..<3 { #expect(await f.clock.advanceToNextSleeper()) }
         #expect(await f.cloud.addresses(on: f.me.interfaceID).isEmpty)
+        // ...but a removal called off (the taint taken back) claims again at the next check.
+        f.role.setGoingAway(false)
+        #expect(await f.clock.advanceToNextSleeper())
+        #expect(await f.cloud.waitUntil { await $0.addresses(on: f.me.interfaceID).count == 1 })
+        #expect(await f.notifier.waitFor("STATUS holding"))
         f.engine.requests.requestStop()
         #expect(try await run.value == .stopped(released: false))
     }
