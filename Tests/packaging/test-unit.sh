@@ -159,6 +159,7 @@ expect LoadCredential "kubeconfig:/etc/kubeip/kubeconfig" "the kubeip ServiceAcc
 expect WantedBy multi-user.target "started at boot once the image enables it"
 has_line '^After=.*kubelet\.service' "After=kubelet.service (kubelet registers the Node)"
 has_line '^Conflicts=.*kubeip\.service' "Conflicts=kubeip.service (one mode at a time)"
+has_line '^After=.*kubeip\.service' "After=kubeip.service (the conflicting unit stops before this one starts)"
 has_line '^After=.*network-online\.target' "After=network-online.target"
 has_line '^Wants=.*network-online\.target' "Wants=network-online.target"
 has_line '^After=.*dbus\.service' "After=dbus.service (the bus outlives it at shutdown)"
