@@ -142,28 +142,11 @@ done < <(tr ',' '\n' <<<"$DEPENDS")
 [[ -n $CA ]] || die "the package does not depend on ca-certificates; where do the CA certificates come from?"
 
 # --- a private apt: bookworm, nothing installed --------------------------------
-host_mirror() { # host_mirror <suite>: the URI of this machine's apt source for it
-    local f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [[ -f $f ]] || continue
-        awk -v suite="$1" 'BEGIN { RS = "" }
-            { uri = ""; ok = 0; types = 0
-              n = split($0, lines, "\n")
-              for (i = 1; i <= n; i++) {
-                  if (lines[i] ~ /^Types:/ && lines[i] ~ /[[:space:]]deb([[:space:]]|$)/) types = 1
-                  if (lines[i] ~ /^URIs:/) { split(lines[i], u, /[[:space:]]+/); uri = u[2] }
-                  if (lines[i] ~ /^Suites:/) { m = split(lines[i], s, /[[:space:]]+/)
-                      for (j = 2; j <= m; j++) if (s[j] == suite) ok = 1 }
-              }
-              if (types && ok && uri != "") { print uri; exit } }' "$f"
-    done | head -n 1
-    { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
-        awk -v suite="$1" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($(i + 1) == suite) print $i; break } }' |
-        head -n 1
-}
-[[ -n $MIRROR ]] || MIRROR=$(host_mirror "$SUITE" | head -n 1 || true)
+# shellcheck source=packaging/apt-sources.sh
+. "$ROOT/packaging/apt-sources.sh"
+[[ -n $MIRROR ]] || MIRROR=$(apt_source_uri "$SUITE")
 [[ -n $MIRROR ]] || MIRROR=http://deb.debian.org/debian
-[[ -n $SECURITY_MIRROR ]] || SECURITY_MIRROR=$(host_mirror "$SUITE-security" | head -n 1 || true)
+[[ -n $SECURITY_MIRROR ]] || SECURITY_MIRROR=$(apt_source_uri "$SUITE-security")
 [[ -n $SECURITY_MIRROR ]] || SECURITY_MIRROR=http://deb.debian.org/debian-security
 
 A="$CACHE/apt-$DEB_ARCH"
