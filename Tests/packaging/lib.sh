@@ -24,21 +24,14 @@ TARBALL="$CACHE/bookworm.tar"
 CMD_TIMEOUT=${KUBEIP_CMD_TIMEOUT:-300}
 APT='apt-get -q -y -o APT::Sandbox::User=root'
 
+# shellcheck source=packaging/apt-sources.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../packaging/apt-sources.sh"
+
 # The Debian mirror this machine's apt uses for bookworm.
 mirror() {
     if [[ -n "${KUBEIP_CI_MIRROR:-}" ]]; then echo "$KUBEIP_CI_MIRROR"; return; fi
-    local f m
-    # deb822 sources: the URIs of the stanza whose Suites has bookworm.
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [[ -f "$f" ]] || continue
-        m=$(awk 'BEGIN{RS=""} /(^|\n)Suites:[^\n]*[[:space:]]bookworm([[:space:]]|\n|$)/ {
-                 if (match($0, /(^|\n)URIs:[[:space:]]*[^[:space:]\n]+/)) {
-                     s = substr($0, RSTART, RLENGTH); sub(/^\n?URIs:[[:space:]]*/, "", s); print s; exit } }' "$f")
-        [[ -n "$m" ]] && { echo "$m"; return; }
-    done
-    # one-line sources
-    m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-        awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }')
+    local m
+    m=$(apt_source_uri bookworm)
     [[ -n "$m" ]] || die "no bookworm mirror in this machine's apt sources; set KUBEIP_CI_MIRROR"
     echo "$m"
 }

@@ -5,12 +5,14 @@
 #   2. in a clean Debian bookworm chroot (debootstrap --variant=minbase, cached
 #      as a tarball and reused): `apt-get install ./kubeip.deb` resolves the
 #      dependencies from the mirror; the files and the enable symlink are in
-#      place; `kubeip version`, `kubeip demo` and
+#      place (kubeip-node.service installed, not enabled); `kubeip version`,
+#      `kubeip demo` and
 #      `kubeip check --cloud simulated` succeed;
 #   3. a locally modified /etc/kubeip/kubeip.yaml survives a reinstall of the
 #      same .deb and an upgrade to a copy of it repacked as <version>+1;
 #   4. `apt-get purge kubeip` removes /etc/kubeip, /var/lib/kubeip (seeded
-#      with a state file, as the daemon leaves it) and the enable symlink.
+#      with a state file, as the daemon leaves it) and the enable symlinks
+#      (kubeip-node.service enabled by hand beforehand, as an image would).
 #
 # Usage: Tests/packaging/test-deb.sh dist/kubeip_<version>_<arch>.deb
 # Needs root, debootstrap, lintian and the Debian mirror apt uses.
@@ -61,7 +63,8 @@ note "update and install took $((SECONDS - start))s"
 step "dpkg reports $PKG $VERSION installed" \
     "test \"\$(dpkg-query -W -f '\${Status} \${Version}' kubeip)\" = 'install ok installed $VERSION'"
 
-for f in /usr/bin/kubeip /lib/systemd/system/kubeip.service /etc/kubeip/kubeip.yaml \
+for f in /usr/bin/kubeip /lib/systemd/system/kubeip.service /lib/systemd/system/kubeip-node.service \
+    /etc/kubeip/kubeip.yaml \
     /usr/share/man/man8/kubeip.8.gz /usr/share/bash-completion/completions/kubeip \
     /usr/share/zsh/vendor-completions/_kubeip /usr/share/fish/vendor_completions.d/kubeip.fish \
     /usr/share/doc/kubeip/copyright; do
@@ -77,6 +80,13 @@ step "system user kubeip exists, no login shell" \
     "getent passwd kubeip | grep -q ':/usr/sbin/nologin\$'"
 WANTS=/etc/systemd/system/multi-user.target.wants/kubeip.service
 if [[ -L "$R$WANTS" ]]; then ok "enabled: $WANTS"; else fail "not enabled: no $WANTS"; fi
+# kube mode on a node image is the image builder's choice: installed, not enabled.
+NODE_WANTS=/etc/systemd/system/multi-user.target.wants/kubeip-node.service
+if [[ -e "$R$NODE_WANTS" || -L "$R$NODE_WANTS" ]]; then
+    fail "kubeip-node.service is enabled on install ($NODE_WANTS)"
+else
+    ok "kubeip-node.service installed but not enabled"
+fi
 
 # The statically linked Swift runtime finds its own arguments through /proc
 # (/proc/self/exe, /proc/self/maps): without it CommandLine.arguments is
@@ -113,11 +123,15 @@ step "apt-get install ./kubeip-next.deb (upgrade $VERSION -> $NEXT)" "cd /tmp &&
     conffile_kept "an upgrade"
 
 # --- 4. purge --------------------------------------------------------------------
+# An image that chose kube mode enables kubeip-node.service itself (systemctl
+# works offline in a chroot); purge must remove that symlink too.
+step "systemctl enable kubeip-node.service (as an image builder would)" \
+    "systemctl enable kubeip-node.service && test -L $NODE_WANTS"
 # What the daemon leaves behind: StateDirectory= owned by kubeip, a state file.
 step "seed /var/lib/kubeip/state.json as the kubeip user" \
     "install -d -o kubeip -g kubeip -m 0700 /var/lib/kubeip && echo '{}' >/var/lib/kubeip/state.json && chown kubeip: /var/lib/kubeip/state.json"
 step "apt-get purge kubeip" "$APT purge kubeip"
-for p in /etc/kubeip /var/lib/kubeip /usr/bin/kubeip "$WANTS"; do
+for p in /etc/kubeip /var/lib/kubeip /usr/bin/kubeip /lib/systemd/system/kubeip-node.service "$WANTS" "$NODE_WANTS"; do
     if [[ -e "$R$p" || -L "$R$p" ]]; then fail "still present after purge: $p"; else ok "gone after purge: $p"; fi
 done
 step "dpkg knows nothing of kubeip after purge" "! dpkg-query -W kubeip 2>/dev/null"

@@ -14,6 +14,9 @@
 #     `kubeip check --cloud simulated` run;
 #   - reload (SIGHUP) keeps it active; stop ends it with status 0;
 #   - an invalid setting makes it exit 78 and systemd does not restart it;
+#   - kubeip-node.service's sandbox passes MODE=kube and the kubeconfig
+#     credential (readable as kubeip, the root-only file not), and its
+#     Conflicts= stops kubeip.service;
 #   - at machine shutdown it stops cleanly (read from the persistent journal).
 #
 # Usage: Tests/packaging/test-live.sh dist/kubeip_<version>_<arch>.deb
@@ -191,6 +194,42 @@ fi
 rm "$R/etc/systemd/system/kubeip.service.d/60-test-invalid.conf"
 in_container "systemctl daemon-reload && systemctl reset-failed kubeip.service"
 live "started again with valid settings" "systemctl start kubeip.service && systemctl is-active --quiet kubeip.service"
+
+# --- kube mode on a node image: kubeip-node.service ----------------------------------
+# Its own sandbox and wiring, with a command that checks them in place of the
+# daemon: MODE=kube, KUBECONFIG naming the credential systemd loaded from the
+# root-only /etc/kubeip/kubeconfig (which the kubeip user cannot read
+# itself), running as kubeip. Conflicts=kubeip.service: starting it stops
+# host mode.
+printf 'apiVersion: v1\nkind: Config\n' >"$R/etc/kubeip/kubeconfig"
+chmod 0600 "$R/etc/kubeip/kubeconfig"
+sed '/^\[Install\]/,$d' "$R/lib/systemd/system/kubeip-node.service" >"$R/etc/systemd/system/kubeip-node-probe.service"
+mkdir -p "$R/etc/systemd/system/kubeip-node-probe.service.d"
+cat >"$R/etc/systemd/system/kubeip-node-probe.service.d/probe.conf" <<'EOF'
+[Service]
+Type=oneshot
+ExecStart=
+ExecStart=/bin/sh -c 'test "$$MODE" = kube && test "$$KUBECONFIG" = "%d/kubeconfig" && grep -q "kind: Config" "$$KUBECONFIG" && ! test -r /etc/kubeip/kubeconfig && test "$$(id -un)" = kubeip'
+ExecReload=
+WatchdogSec=0
+Restart=no
+TimeoutStartSec=30s
+EOF
+in_container "systemctl daemon-reload"
+live "kubeip-node.service's sandbox: MODE=kube, the kubeconfig credential readable as kubeip, /etc/kubeip/kubeconfig not" \
+    "systemctl start kubeip-node-probe.service ||
+        { journalctl -b -u kubeip-node-probe.service --no-pager -n 15; exit 1; }"
+got=$(prop ActiveState)
+if [[ "$got" == inactive ]]; then
+    ok "kubeip-node.service's Conflicts= stopped kubeip.service"
+else
+    fail "kubeip.service is '$got' after a kubeip-node unit started (Conflicts=kubeip.service)"
+fi
+rm -r "$R/etc/systemd/system/kubeip-node-probe.service" "$R/etc/systemd/system/kubeip-node-probe.service.d" \
+    "$R/etc/kubeip/kubeconfig"
+in_container "systemctl daemon-reload"
+live "kubeip.service started again after the kube-mode probe" \
+    "systemctl start kubeip.service && systemctl is-active --quiet kubeip.service"
 
 # --- shutdown ----------------------------------------------------------------------------
 in_container "systemctl poweroff" >/dev/null 2>&1
