@@ -83,6 +83,7 @@ let package = Package(
         .testTarget(name: "KubeIPKubeTests", dependencies: ["KubeIPKube", "KubeIPCore", "KubeIPHTTP", "KubeIPConfig",
                                                             "KubeIPSimulator",
                                                             .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "KubeIPNodeTests", dependencies: ["KubeIPNode", "KubeIPKube", "KubeIPCore", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPSimulatorTests", dependencies: ["KubeIPSimulator", "KubeIPCore"]),
         .testTarget(name: "KubeIPCLITests", dependencies: ["KubeIPCLI", "KubeIPCore", "KubeIPSimulator",
                                                            .product(name: "Logging", package: "swift-log")]),
