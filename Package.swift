@@ -30,6 +30,8 @@ let package = Package(
 
         // Transport and primitives shared by cloud adapters.
         .target(name: "KubeIPHTTP", dependencies: ["CCurl"]),
+        // A small bounded HTTP/1.1 server (poll(2) on a thread of its own): health and metrics.
+        .target(name: "KubeIPHTTPServer", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
         .target(name: "KubeIPCrypto", dependencies: ["COpenSSL"]),
 
         // Cloud adapters.
@@ -64,6 +66,7 @@ let package = Package(
 
         .testTarget(name: "KubeIPCoreTests", dependencies: ["KubeIPCore", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPHTTPTests", dependencies: ["KubeIPHTTP"]),
+        .testTarget(name: "KubeIPHTTPServerTests", dependencies: ["KubeIPHTTPServer", "KubeIPHTTP"]),
         .testTarget(name: "KubeIPCryptoTests", dependencies: ["KubeIPCrypto"]),
         .testTarget(name: "KubeIPAWSTests", dependencies: ["KubeIPAWS", "KubeIPCore", "KubeIPHTTP", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator"]),
