@@ -54,6 +54,13 @@ let package = Package(
         // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
         .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
 
+        // Test support, linked by tests and test tools only (never by kubeip): a Kubernetes API
+        // double with the apiserver's semantics, and the executable serving it over HTTP.
+        .target(name: "KubeIPTestSupport",
+                dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPHTTPServer", "KubeIPSimulator", "KubeIPConfig"]),
+        .executableTarget(name: "kube-api-double",
+                          dependencies: ["KubeIPTestSupport", "KubeIPHTTPServer", "KubeIPCore", "KubeIPSimulator"]),
+
         // Commands and wiring: builds production parts from settings and runs the engine.
         .target(name: "KubeIPCLI",
                 dependencies: ["KubeIPCore", "KubeIPAWS", "KubeIPGCP", "KubeIPSystemd",
@@ -67,6 +74,8 @@ let package = Package(
         .testTarget(name: "KubeIPCoreTests", dependencies: ["KubeIPCore", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPHTTPTests", dependencies: ["KubeIPHTTP"]),
         .testTarget(name: "KubeIPHTTPServerTests", dependencies: ["KubeIPHTTPServer", "KubeIPHTTP"]),
+        .testTarget(name: "KubeIPTestSupportTests",
+                    dependencies: ["KubeIPTestSupport", "KubeIPHTTPServer", "KubeIPHTTP", "KubeIPSimulator", "KubeIPCore"]),
         .testTarget(name: "KubeIPCryptoTests", dependencies: ["KubeIPCrypto"]),
         .testTarget(name: "KubeIPAWSTests", dependencies: ["KubeIPAWS", "KubeIPCore", "KubeIPHTTP", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator"]),

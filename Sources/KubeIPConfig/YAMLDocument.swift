@@ -1,4 +1,3 @@
-import CYAML
 import KubeIPCore
 
 /// A kubeip settings file read with libyaml: one flat mapping from setting keys to scalars
@@ -46,89 +45,20 @@ public struct YAMLDocument: Sendable, Equatable {
     /// Throws ``KubeIPError`` with code `invalidSetting` naming `path` and the line at fault.
     public init(parsing text: String, path: String) throws {
         self.path = path
-        self.entries = try YAMLDocument.build(from: try YAMLDocument.events(of: text, path: path), path: path)
-    }
-
-    // MARK: libyaml events
-
-    /// The part of a libyaml event that the mapping builder needs, copied out of C memory.
-    private struct Event {
-        enum Kind { case streamStart, streamEnd, documentStart, documentEnd, alias, scalar,
-                    sequenceStart, sequenceEnd, mappingStart, mappingEnd }
-        var kind: Kind
-        var line: Int
-        var text = ""
-        /// A plain (unquoted), untagged scalar: the only kind YAML reads as null.
-        var plainUntagged = false
-    }
-
-    private static func events(of text: String, path: String) throws -> [Event] {
-        var bytes = Array(text.utf8)
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) != 0 else {
-            throw KubeIPError(.io, "\(path): cannot start the YAML parser (out of memory)")
-        }
-        defer { yaml_parser_delete(&parser) }
-
-        return try bytes.withUnsafeMutableBufferPointer { buffer -> [Event] in
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            var events: [Event] = []
-            while true {
-                var event = yaml_event_t()
-                guard yaml_parser_parse(&parser, &event) != 0 else {
-                    throw syntaxError(parser, path: path)
-                }
-                defer { yaml_event_delete(&event) }
-                guard let copied = copy(event) else { continue }
-                events.append(copied)
-                if copied.kind == .streamEnd { return events }
-            }
-        }
-    }
-
-    private static func copy(_ event: yaml_event_t) -> Event? {
-        let line = Int(event.start_mark.line) + 1
-        switch event.type {
-        case YAML_STREAM_START_EVENT: return Event(kind: .streamStart, line: line)
-        case YAML_STREAM_END_EVENT: return Event(kind: .streamEnd, line: line)
-        case YAML_DOCUMENT_START_EVENT: return Event(kind: .documentStart, line: line)
-        case YAML_DOCUMENT_END_EVENT: return Event(kind: .documentEnd, line: line)
-        case YAML_ALIAS_EVENT: return Event(kind: .alias, line: line)
-        case YAML_SEQUENCE_START_EVENT: return Event(kind: .sequenceStart, line: line)
-        case YAML_SEQUENCE_END_EVENT: return Event(kind: .sequenceEnd, line: line)
-        case YAML_MAPPING_START_EVENT: return Event(kind: .mappingStart, line: line)
-        case YAML_MAPPING_END_EVENT: return Event(kind: .mappingEnd, line: line)
-        case YAML_SCALAR_EVENT:
-            let scalar = event.data.scalar
-            var text = ""
-            if let value = scalar.value {
-                text = String(decoding: UnsafeBufferPointer(start: value, count: scalar.length), as: UTF8.self)
-            }
-            let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.tag == nil
-            return Event(kind: .scalar, line: line, text: text, plainUntagged: plain)
-        default: return nil
-        }
-    }
-
-    private static func syntaxError(_ parser: yaml_parser_t, path: String) -> KubeIPError {
-        let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
-        var message = "\(path):\(Int(parser.problem_mark.line) + 1): \(problem)"
-        if let context = parser.context.map({ String(cString: $0) }) {
-            message += " (\(context), line \(Int(parser.context_mark.line) + 1))"
-        }
-        return KubeIPError(.invalidSetting, message + "; expected one 'key: value' per line")
+        self.entries = try YAMLDocument.build(from: try YAMLEvent.read(text, path: path,
+                                                                              syntaxHint: "; expected one 'key: value' per line"), path: path)
     }
 
     // MARK: Building the mapping
 
-    private static func build(from events: [Event], path: String) throws -> [Entry] {
+    private static func build(from events: [YAMLEvent], path: String) throws -> [Entry] {
         func fail(_ line: Int, _ what: String, setting: String? = nil) -> KubeIPError {
             KubeIPError(.invalidSetting, "\(path):\(line): \(what)", setting: setting)
         }
         var index = 0
-        func next() -> Event { defer { index += 1 }; return events[min(index, events.count - 1)] }
+        func next() -> YAMLEvent { defer { index += 1 }; return events[min(index, events.count - 1)] }
 
-        func value(after key: Event) throws -> Value {
+        func value(after key: YAMLEvent) throws -> Value {
             let event = next()
             switch event.kind {
             case .scalar:
@@ -187,7 +117,5 @@ public struct YAMLDocument: Sendable, Equatable {
         return entries
     }
 
-    private static func isNull(_ text: String) -> Bool {
-        ["", "~", "null", "Null", "NULL"].contains(text)
-    }
+    private static func isNull(_ text: String) -> Bool { YAMLEvent.isNull(text) }
 }
