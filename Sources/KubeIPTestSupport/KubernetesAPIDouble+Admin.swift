@@ -1,3 +1,4 @@
+import KubeIPCore
 import KubeIPHTTP
 import KubeIPHTTPServer
 import KubeIPSimulator
@@ -18,7 +19,7 @@ extension KubernetesAPIDouble {
     /// - `GET /_double/events[?namespace=]` `{"items": [events.k8s.io/v1 Events]}`
     /// - `POST /_double/faults` `{"status", "count"?, "retryAfter"?, "verb"?, "resource"?, "name"?}`
     func serveAdmin(_ request: HTTPServerRequest) -> HTTPServerResponse {
-        let segments = Array(request.path.split(separator: "/").map(String.init).dropFirst())
+        let segments = Array(request.path.split(separator: "/").map { QuotedText.percentDecoded($0) }.dropFirst())
         let body = (try? JSONValue(parsing: request.body)) ?? [:]
         func bad(_ message: String) -> HTTPServerResponse { respond(["error": .string(message)], status: 400) }
         func missing() -> HTTPServerResponse { respond(["error": "no such node"], status: 404) }

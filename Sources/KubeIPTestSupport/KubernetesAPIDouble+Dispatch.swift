@@ -116,7 +116,7 @@ extension KubernetesAPIDouble {
         if let fault = takeFault(matching: attributes) { return respond(fault) }
         guard info.isResourceRequest else { return serveNonResource(request, info: info) }
         do {
-            return try serveResource(request, info: info)
+            return try serveResource(request, info: info, user: user)
         } catch {
             return respond(error)
         }

@@ -12,7 +12,8 @@ extension KubernetesAPIDouble {
     static let patchTypes = ["application/json-patch+json", "application/merge-patch+json",
                              "application/strategic-merge-patch+json"]
 
-    func serveResource(_ request: HTTPServerRequest, info: KubernetesRequestInfo) throws(KubernetesStatusError) -> HTTPServerResponse {
+    func serveResource(_ request: HTTPServerRequest, info: KubernetesRequestInfo,
+                       user: KubernetesUser) throws(KubernetesStatusError) -> HTTPServerResponse {
         guard let type = KubernetesResourceType.find(group: info.group, version: info.version, resource: info.resource),
               !info.extra else { throw .pathNotFound }
         if !info.subresource.isEmpty && !type.subresources.contains(info.subresource) { throw .pathNotFound }
@@ -36,6 +37,15 @@ extension KubernetesAPIDouble {
             return respond(external(object, type), status: status)
         case "update":
             let body = try parseBody(request.body)
+            // A PUT that creates needs `create` as well (the update handler's withAuthorization).
+            if type.allowCreateOnUpdate, info.subresource.isEmpty, let rbac = configuration.rbac,
+               store[type.storageKey]?[key(info.namespace, info.name)] == nil {
+                var create = info.attributes(user: user.name)
+                create.verb = "create"
+                if !rbac.allows(user, create) {
+                    throw .forbidden(type.groupResource, info.name, create.forbiddenMessage)
+                }
+            }
             let (object, status) = try update(type, namespace: info.namespace, name: info.name, subresource: info.subresource,
                                               body: body, dryRun: dryRun)
             return respond(external(object, type), status: status)
