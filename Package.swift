@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "KubeIPTestSupport",
                 dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPHTTPServer", "KubeIPSimulator", "KubeIPConfig"]),
         .executableTarget(name: "kube-api-double",
-                          dependencies: ["KubeIPTestSupport", "KubeIPHTTPServer", "KubeIPCore", "KubeIPSimulator"]),
+                          dependencies: ["KubeIPTestSupport", "KubeIPHTTPServer", "KubeIPSystemd", "KubeIPConfig"]),
 
         // Commands and wiring: builds production parts from settings and runs the engine.
         .target(name: "KubeIPCLI",

@@ -139,8 +139,7 @@ extension KubernetesAPIDouble {
         }
         members["apiVersion"] = .string(type.apiVersion)
         members["kind"] = .string(type.kind)
-        let object = JSONValue.object(members)
-        if let error = KubernetesValidation.checkDecodes(object, as: type) { throw error }
+        let object = try KubernetesValidation.decoded(.object(members), as: type)
         // Fields the server owns or does not keep.
         var cleaned = object
         cleaned.set(["metadata", "selfLink"], nil)

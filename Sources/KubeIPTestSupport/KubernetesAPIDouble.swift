@@ -154,8 +154,12 @@ public actor KubernetesAPIDouble {
             "status": ["addresses": .array(nodeAddresses.map(\.json)),
                        "conditions": [["type": "Ready", "status": "True", "reason": "KubeletReady",
                                        "message": "kubelet is posting ready status"]],
-                       "nodeInfo": ["kubeletVersion": .string(KubernetesDiscovery.gitVersion), "architecture": "amd64",
-                                    "operatingSystem": "linux"]],
+                       "nodeInfo": ["kubeletVersion": .string(KubernetesDiscovery.gitVersion),
+                                    "kubeProxyVersion": .string(KubernetesDiscovery.gitVersion), "architecture": "amd64",
+                                    "operatingSystem": "linux", "osImage": "Debian GNU/Linux 12 (bookworm)",
+                                    "kernelVersion": "6.1.0-28-cloud-amd64", "containerRuntimeVersion": "containerd://1.7.24",
+                                    "machineID": .string(String(repeating: "0", count: 31) + String(count % 10)),
+                                    "systemUUID": .string(newUID()), "bootID": .string(newUID())]],
         ]
         precondition(store[KubernetesResourceType.nodes.storageKey]?[name] == nil, "node \(name) exists")
         stampNew(&node)

@@ -61,6 +61,23 @@ enum KubernetesValidation {
         return fields
     }
 
+    /// Decodes the JSON as the Go type would: a 400 worded as `transformDecodeError` words it
+    /// when it does not fit; otherwise the object with its times as the server writes them
+    /// back (UTC; `Time` in whole seconds, `MicroTime` with six digits).
+    static func decoded(_ object: JSONValue, as type: KubernetesResourceType) throws(KubernetesStatusError) -> JSONValue {
+        if let error = checkDecodes(object, as: type) { throw error }
+        var normalized = object
+        for (path, _, fieldType) in typedFields(type) where fieldType == .time || fieldType == .microTime {
+            guard let text = object[path: path]?.stringValue, !text.isEmpty else { continue }
+            if fieldType == .time, let date = try? KubernetesTime.parseTime(text) {
+                normalized.set(path, .string(KubernetesTime.formatTime(date)))
+            } else if fieldType == .microTime, let date = try? KubernetesTime.parseMicroTime(text) {
+                normalized.set(path, .string(KubernetesTime.formatMicroTime(date)))
+            }
+        }
+        return normalized
+    }
+
     /// Decoding the JSON into the Go type: a 400 worded as `transformDecodeError` words it.
     static func checkDecodes(_ object: JSONValue, as type: KubernetesResourceType) -> KubernetesStatusError? {
         func fail(_ why: String) -> KubernetesStatusError {

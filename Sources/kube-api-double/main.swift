@@ -6,9 +6,9 @@
 // --port 0 (the default) picks a free port. Once listening it prints one line on standard
 // output, `listening on 127.0.0.1:PORT`, and serves until SIGTERM or SIGINT (exit 0).
 // The settings file (YAML or JSON) is described in KubernetesDoubleSettings.
-import Dispatch
 import KubeIPConfig
 import KubeIPHTTPServer
+import KubeIPSystemd
 import KubeIPTestSupport
 #if canImport(Glibc)
 import Glibc
@@ -61,8 +61,6 @@ do {
     fail("\(error)")
 }
 
-signal(SIGTERM, SIG_IGN)
-signal(SIGINT, SIG_IGN)
 signal(SIGPIPE, SIG_IGN)
 
 let double = await settings.makeDouble()
@@ -77,13 +75,15 @@ do {
     fail("\(error)", status: 1)
 }
 await double.update { $0.serverAddress = address.description }
-let sources = [SIGTERM, SIGINT].map { number in
-    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-    source.setEventHandler { server.requestStop() }
-    source.resume()
-    return source
+let signals = await SignalSource(terminate: [SIGTERM, SIGINT], reload: [])
+let stopper = Task {
+    for await signal in signals.signals where signal == .terminate {
+        server.requestStop()
+        break
+    }
 }
 writeLine("listening on \(address)", to: 1)
 try? await server.run()
-_ = sources
+stopper.cancel()
+signals.cancel()
 exit(0)

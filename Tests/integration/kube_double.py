@@ -190,3 +190,80 @@ class Kubectl:
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
         return proc
+
+
+# The RBAC a kube-mode deployment might ship, for the tests: nodes (get, list, patch) and
+# nodes/status (patch) cluster-wide; leases and events in kube-system only.
+SAMPLE_RBAC = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: kubeip}
+rules:
+  - {apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "patch"]}
+  - {apiGroups: [""], resources: ["nodes/status"], verbs: ["patch"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: kubeip}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kubeip}
+subjects: [{kind: ServiceAccount, name: kubeip, namespace: kube-system}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: kubeip, namespace: kube-system}
+rules:
+  - {apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "create", "update", "delete"]}
+  - {apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: kubeip, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kubeip}
+subjects: [{kind: ServiceAccount, name: kubeip, namespace: kube-system}]
+"""
+
+ADMIN_TOKEN = "admin-token"
+KUBEIP_TOKEN = "kubeip-token"
+KUBEIP_USER = "system:serviceaccount:kube-system:kubeip"
+
+
+class KubeCluster:
+    """A double with an admin (system:masters), kubeip's service account under SAMPLE_RBAC, two
+    Nodes, a TLS front, and ways to reach it: kubectl per token, and the Python client."""
+
+    def __init__(self, binary: Path, workdir: Path):
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "rbac.yaml").write_text(SAMPLE_RBAC)
+        self.workdir = workdir
+        self.double = KubeAPIDouble(binary, workdir, {
+            "users": [{"token": ADMIN_TOKEN, "name": "admin", "groups": ["system:masters"]},
+                      {"token": KUBEIP_TOKEN, "serviceAccount": "kube-system/kubeip"}],
+            "rbacFiles": [str(workdir / "rbac.yaml")],
+            "nodes": [{"name": "node-1", "providerID": "aws:///us-east-1a/i-0a1",
+                       "taints": [{"key": "kubeip.com/not-ready", "effect": "NoSchedule"}]},
+                      {"name": "node-2", "providerID": "aws:///us-east-1b/i-0b2", "labels": {"kubeip.com/pool": "a"}}],
+        })
+        try:
+            self.tls = TLSFront(self.double.port, workdir)
+        except BaseException:
+            self.double.stop()
+            raise
+
+    def kubectl(self, token: str = ADMIN_TOKEN) -> Kubectl:
+        name = "".join(c for c in token if c.isalnum())
+        config = write_kubeconfig(self.workdir / f"kubeconfig-{name}", self.tls.url, self.tls.cert_pem, token)
+        return Kubectl(config, self.workdir / f"kubectl-cache-{name}")
+
+    def python_client(self, token: str = ADMIN_TOKEN):
+        """The official client's ApiClient, over plain HTTP (it sends tokens over HTTP too)."""
+        from kubernetes import client
+        configuration = client.Configuration(host=self.double.url)
+        # Since client 36 the bearer token's key is "BearerToken" (its prefix is looked up there too).
+        configuration.api_key = {"BearerToken": token}
+        configuration.api_key_prefix = {"BearerToken": "Bearer"}
+        return client.ApiClient(configuration)
+
+    def close(self) -> None:
+        self.tls.stop()
+        rc = self.double.stop()
+        assert rc == 0, f"kube-api-double exited {rc}:\n{self.double.log_path.read_text()}"
