@@ -20,11 +20,21 @@ extension KubernetesAPIDouble {
         if !type.namespaced && !info.namespace.isEmpty { throw .pathNotFound }
         if type.namespaced && info.namespace.isEmpty && !info.name.isEmpty { throw .pathNotFound }
         let dryRun = request.queryItems.contains { $0.name == "dryRun" && $0.value == "All" }
+        // kubectl asks for server-side printing; other clients for the objects.
+        let wantsTable = (request.header("Accept") ?? "").contains("as=Table")
         switch info.verb {
         case "get":
             let object = try existing(type, info.namespace, info.name)
+            if wantsTable {
+                return respond(table([object], type, metadata: ["resourceVersion": object[path: ["metadata", "resourceVersion"]] ?? ""],
+                                     request: request))
+            }
             return respond(external(object, type))
         case "list":
+            if wantsTable {
+                let (objects, metadata) = try select(type, namespace: info.namespace, request: request)
+                return respond(table(objects, type, metadata: metadata, request: request))
+            }
             return respond(try list(type, namespace: info.namespace, request: request))
         case "watch":
             throw KubernetesStatusError(code: 405, reason: "MethodNotAllowed",
@@ -83,7 +93,29 @@ extension KubernetesAPIDouble {
         type == .events ? KubernetesEventConversion.toEventsV1(object) : object
     }
 
+    private func table(_ objects: [JSONValue], _ type: KubernetesResourceType, metadata: JSONValue,
+                       request: HTTPServerRequest) -> JSONValue {
+        KubernetesTable.table(objects, type: type, now: clock.now, metadata: metadata,
+                              includeObject: request.query("includeObject") ?? "Metadata",
+                              external: { self.external($0, type) })
+    }
+
     private func list(_ type: KubernetesResourceType, namespace: String, request: HTTPServerRequest) throws(KubernetesStatusError) -> JSONValue {
+        let (objects, metadata) = try select(type, namespace: namespace, request: request)
+        let rendered: [JSONValue] = objects.map { object in
+            var item = external(object, type).objectValue ?? [:]
+            // Items of a typed list carry no kind or apiVersion.
+            item["kind"] = nil
+            item["apiVersion"] = nil
+            return .object(item)
+        }
+        return ["kind": .string("\(type.kind)List"), "apiVersion": .string(type.apiVersion),
+                "metadata": metadata, "items": .array(rendered)]
+    }
+
+    /// The stored objects a list selects (selectors, namespace, `limit`/`continue`) and the list's metadata.
+    private func select(_ type: KubernetesResourceType, namespace: String,
+                        request: HTTPServerRequest) throws(KubernetesStatusError) -> ([JSONValue], JSONValue) {
         let labels = try LabelSelector(request.query("labelSelector") ?? "")
         let fields = try FieldSelector(request.query("fieldSelector") ?? "", type: type)
         var items = (store[type.storageKey] ?? [:]).sorted { $0.key < $1.key }.filter { entry in
@@ -104,15 +136,7 @@ extension KubernetesAPIDouble {
             metadata["continue"] = .string(Data(items.last!.key.utf8).base64EncodedString())
             metadata["remainingItemCount"] = .number(Double(remaining))
         }
-        let rendered: [JSONValue] = items.map { entry in
-            var item = external(entry.value, type).objectValue ?? [:]
-            // Items of a typed list carry no kind or apiVersion.
-            item["kind"] = nil
-            item["apiVersion"] = nil
-            return .object(item)
-        }
-        return ["kind": .string("\(type.kind)List"), "apiVersion": .string(type.apiVersion),
-                "metadata": .object(metadata), "items": .array(rendered)]
+        return (items.map(\.value), .object(metadata))
     }
 
     // MARK: Writing

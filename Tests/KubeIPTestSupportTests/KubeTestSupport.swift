@@ -41,8 +41,9 @@ extension JSONValue {
 
 /// Sends one request through ``KubernetesAPIDouble/client(token:)``.
 func send(_ double: KubernetesAPIDouble, _ method: String, _ path: String, _ body: JSONValue? = nil,
-          contentType: String = "application/json", token: String? = adminToken, rawBody: String? = nil) async -> Answer {
-    var headers: [HTTPHeader] = []
+          contentType: String = "application/json", token: String? = adminToken, rawBody: String? = nil,
+          accept: String? = nil) async -> Answer {
+    var headers: [HTTPHeader] = accept.map { [HTTPHeader("Accept", $0)] } ?? []
     var bytes: [UInt8] = []
     if let rawBody { bytes = Array(rawBody.utf8) } else if let body { bytes = body.bytes }
     if !bytes.isEmpty { headers.append(HTTPHeader("Content-Type", contentType)) }

@@ -204,6 +204,25 @@ struct KubernetesAPIDoubleTests {
                         "x-kubernetes-group-version-kind", "kind"] == "Lease")
     }
 
+    @Test("server-side printing: a Table with the apiserver's columns when the client asks for one")
+    func table() async {
+        let clock = ManualClock()
+        let double = makeDouble(clock: clock)
+        await double.addNode(name: "node-1", labels: ["node-role.kubernetes.io/worker": ""])
+        _ = await send(double, "POST", leases, lease())
+        clock.advance(by: .seconds(150))
+        let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+        let nodes = await send(double, "GET", "/api/v1/nodes", accept: accept)
+        #expect(nodes["kind"] == "Table")
+        #expect(nodes["columnDefinitions"]?.arrayValue?.prefix(5).compactMap { $0["name"]?.stringValue }
+                == ["Name", "Status", "Roles", "Age", "Version"])
+        #expect(nodes["rows"]?[0]?["cells"]?.arrayValue?.prefix(5).compactMap(\.stringValue)
+                == ["node-1", "Ready", "worker", "2m30s", "v1.32.0"])
+        #expect(nodes["rows"]?[0]?["object"]?["kind"] == "PartialObjectMetadata")
+        let one = await send(double, "GET", "\(leases)/ip-203-0-113-7", accept: accept)
+        #expect(one["rows"]?[0]?["cells"] == ["ip-203-0-113-7", "node-1", "2m30s"])
+    }
+
     @Test("injected faults: 429 with Retry-After, 500, 409, matched by verb and resource, then normal service")
     func faults() async {
         let double = makeDouble()

@@ -33,8 +33,10 @@ spec:
 def test_kubectl_get_nodes(kube_cluster: KubeCluster) -> None:
     kubectl = kube_cluster.kubectl()
     listing = kubectl("get", "nodes").stdout
-    assert listing.splitlines()[0].split()[0] == "NAME"
-    assert {line.split()[0] for line in listing.splitlines()[1:]} == {"node-1", "node-2"}
+    # Server-side printing: the apiserver's node columns.
+    assert listing.splitlines()[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert {tuple(line.split()[:3]) for line in listing.splitlines()[1:]} == {("node-1", "Ready", "<none>"),
+                                                                              ("node-2", "Ready", "<none>")}
     node = json.loads(kubectl("get", "node", "node-1", "-o", "json").stdout)
     assert node["kind"] == "Node"
     assert node["spec"]["providerID"] == "aws:///us-east-1a/i-0a1"
@@ -238,7 +240,7 @@ def test_python_client_events_microtime(kube_cluster: KubeCluster) -> None:
 
 
 @needs_kubectl
-def test_double_stops_on_sigterm_and_hooks_work(kube_cluster: KubeCluster) -> None:
+def test_hooks_and_faults_with_kubectl(kube_cluster: KubeCluster) -> None:
     double = kube_cluster.double
     double.admin("POST", "nodes", {"name": "node-3", "providerID": "aws:///us-east-1c/i-0c3"})
     double.admin("PUT", "nodes/node-3/external-ip", {"ip": "192.0.2.10"})
