@@ -96,7 +96,11 @@ extension KubernetesAPIDouble {
         var attributes = info.attributes(user: user.name)
         let index = requests.count
         requests.append(attributes)
-        let response = serve(request, info: info, user: user, attributes: attributes)
+        warnings = []
+        var response = serve(request, info: info, user: user, attributes: attributes)
+        // `Warning: 299 - "..."`, one header per warning (as the apiserver's warning recorder writes them).
+        response.headers += warnings.map { HTTPHeader("Warning", "299 - \(goQuote($0))") }
+        warnings = []
         attributes.status = response.status
         requests[index] = attributes
         return response

@@ -20,6 +20,10 @@ extension KubernetesAPIDouble {
         if !type.namespaced && !info.namespace.isEmpty { throw .pathNotFound }
         if type.namespaced && info.namespace.isEmpty && !info.name.isEmpty { throw .pathNotFound }
         let dryRun = request.queryItems.contains { $0.name == "dryRun" && $0.value == "All" }
+        fieldValidation = request.query("fieldValidation") ?? "Warn"
+        guard ["Strict", "Warn", "Ignore"].contains(fieldValidation) || !["create", "update", "patch"].contains(info.verb) else {
+            throw .badRequest("fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\", got \(goQuote(fieldValidation))")
+        }
         // kubectl asks for server-side printing; other clients for the objects.
         let wantsTable = (request.header("Accept") ?? "").contains("as=Table")
         switch info.verb {
@@ -163,11 +167,28 @@ extension KubernetesAPIDouble {
         }
         members["apiVersion"] = .string(type.apiVersion)
         members["kind"] = .string(type.kind)
-        let object = try KubernetesValidation.decoded(.object(members), as: type)
+        let object = try KubernetesValidation.decoded(try checkFields(.object(members), as: type), as: type)
         // Fields the server owns or does not keep.
         var cleaned = object
         cleaned.set(["metadata", "selfLink"], nil)
         cleaned.set(["metadata", "managedFields"], nil)
+        return cleaned
+    }
+
+    /// The request's `fieldValidation` applied to unknown fields: Strict refuses, Warn (the
+    /// default) drops with a warning, Ignore drops.
+    private func checkFields(_ object: JSONValue, as type: KubernetesResourceType) throws(KubernetesStatusError) -> JSONValue {
+        let (unknown, cleaned) = KubernetesFieldSets.unknownFields(object, type: type)
+        guard !unknown.isEmpty else { return object }
+        switch fieldValidation {
+        case "Strict":
+            let list = unknown.map { "unknown field \(goQuote($0))" }.joined(separator: ", ")
+            throw .badRequest("\(type.kind) in version \(goQuote(type.version)) cannot be handled as a \(type.kind): strict decoding error: \(list)")
+        case "Ignore":
+            break
+        default:
+            warnings += unknown.map { "unknown field \(goQuote($0))" }
+        }
         return cleaned
     }
 

@@ -100,6 +100,9 @@ public actor KubernetesAPIDouble {
     var serial: UInt64 = 0
     var faults: [Fault] = []
     let startedAt: Date
+    /// The request being served: its `fieldValidation` and the warnings it earned.
+    var fieldValidation = "Warn"
+    var warnings: [String] = []
 
     /// Every request, in order, as RBAC attributes with its answer's status.
     public internal(set) var requests: [KubernetesRequestAttributes] = []

@@ -48,6 +48,31 @@ struct KubernetesValidationTests {
         #expect(typed.message.hasSuffix("json: cannot unmarshal string into Go struct field LeaseSpec.spec.leaseDurationSeconds of type int32"))
     }
 
+    @Test("unknown fields: Strict refuses, Warn (the default) drops with a Warning header, Ignore drops")
+    func unknownFields() async {
+        let double = makeDouble()
+        let typo = lease(extra: ["holderIdentty": "node-9"]).replacing(["metadata", "colour"], with: "blue")
+        let strict = await send(double, "POST", "\(leases)?fieldValidation=Strict", typo)
+        #expect(strict.status == 400)
+        #expect(strict.message == "Lease in version \"v1\" cannot be handled as a Lease: strict decoding error: "
+                + "unknown field \"metadata.colour\", unknown field \"spec.holderIdentty\"")
+        let warned = await send(double, "POST", leases, typo)
+        #expect(warned.status == 201)
+        #expect(warned["spec", "holderIdentty"] == nil)
+        #expect(warned.headers.filter { $0.name == "Warning" }.map(\.value)
+                == ["299 - \"unknown field \\\"metadata.colour\\\"\"", "299 - \"unknown field \\\"spec.holderIdentty\\\"\""])
+        let ignored = await send(double, "PUT", "\(leases)/ip-203-0-113-7?fieldValidation=Ignore", typo)
+        #expect(ignored.status == 200)
+        #expect(ignored.header("Warning") == nil)
+        await double.addNode(name: "node-1")
+        let taint = await send(double, "PATCH", "/api/v1/nodes/node-1?fieldValidation=Strict",
+                               ["spec": ["taints": [["key": "k", "effect": "NoSchedule", "colour": "red"]]]],
+                               contentType: "application/merge-patch+json")
+        #expect(taint.message.hasSuffix("strict decoding error: unknown field \"spec.taints[0].colour\""))
+        #expect(await send(double, "POST", "\(leases)?fieldValidation=Maybe", lease("other")).status == 400)
+        #expect(await send(double, "GET", "\(leases)?fieldValidation=Maybe").status == 200)
+    }
+
     @Test("names are DNS subdomains; labels and annotations are qualified names with valid values")
     func names() async {
         let double = makeDouble()

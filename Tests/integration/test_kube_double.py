@@ -101,6 +101,11 @@ def test_kubectl_lease_create_apply_delete(kube_cluster: KubeCluster) -> None:
     verbs = [(r["verb"], r["resource"], r["status"]) for r in kube_cluster.double.requests() if r["resourceRequest"]]
     assert ("create", "leases", 201) in verbs and ("patch", "leases", 200) in verbs and ("delete", "leases", 200) in verbs
 
+    # kubectl's default --validate=strict leaves validation to the server (fieldValidation=Strict).
+    typo = kubectl("create", "-f", "-", stdin=LEASE.replace("ip-203-0-113-7", "typo").replace("holderIdentity", "holderIdentty"),
+                   check=False)
+    assert typo.returncode == 1
+    assert 'strict decoding error: unknown field "spec.holderIdentty"' in typo.stderr
     invalid = kubectl("apply", "-f", "-", stdin=changed.replace("leaseDurationSeconds: 15", "leaseDurationSeconds: 0"),
                       check=False)
     assert invalid.returncode == 1
