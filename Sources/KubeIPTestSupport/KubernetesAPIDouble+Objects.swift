@@ -298,16 +298,10 @@ extension KubernetesAPIDouble {
             next.set(["metadata", field], old[path: ["metadata", field]])
         }
         if type.namespaced { next.set(["metadata", "namespace"], .string(namespace)) }
-        // The status subresource changes only status; the main resource never does.
+        // nodeStatusStrategy keeps the stored spec (metadata still changes, as in the real
+        // registry); nodeStrategy keeps the stored status.
         if type.subresources.contains("status") {
-            if subresource == "status" {
-                var merged = old
-                merged.set(["status"], next["status"])
-                merged.set(["metadata", "resourceVersion"], next[path: ["metadata", "resourceVersion"]])
-                next = merged
-            } else {
-                next.set(["status"], old["status"])
-            }
+            next.set([subresource == "status" ? "spec" : "status"], old[subresource == "status" ? "spec" : "status"])
         }
         try validate(type == .events ? KubernetesEventConversion.toEventsV1(next) : next, as: type)
         var comparable = next

@@ -87,7 +87,7 @@ struct KubernetesPatchTests {
         #expect(replaced["status", "addresses"] == [["type": "InternalIP", "address": "10.1.1.1"]])
     }
 
-    @Test("the main resource cannot change status; /status changes only status")
+    @Test("the main resource cannot change status; /status cannot change spec (metadata may change, as in nodeStatusStrategy)")
     func subresourceSplit() async {
         let double = await doubleWithNode()
         let main = await send(double, "PATCH", node, ["status": ["addresses": []], "metadata": ["labels": ["x": "y"]]],
@@ -95,9 +95,11 @@ struct KubernetesPatchTests {
         #expect(main.status == 200)
         #expect(main["status", "addresses"]?.arrayValue?.count == 2)
         #expect(main["metadata", "labels", "x"] == "y")
-        let status = await send(double, "PATCH", "\(node)/status", ["spec": ["providerID": "changed"], "status": ["phase": "Running"]],
+        let status = await send(double, "PATCH", "\(node)/status", ["spec": ["providerID": "changed"], "status": ["phase": "Running"],
+                                                                    "metadata": ["labels": ["via": "status"]]],
                                 contentType: "application/merge-patch+json")
         #expect(status["spec", "providerID"] == "aws:///us-east-1a/i-1")
+        #expect(status["metadata", "labels", "via"] == "status")
         #expect(status["status", "phase"] == "Running")
         let put = await send(double, "PUT", "\(node)/status", status.body.replacing(["status", "addresses"], with: []))
         #expect(put.status == 200)
