@@ -304,6 +304,10 @@ extension KubernetesAPIDouble {
             next.set([subresource == "status" ? "spec" : "status"], old[subresource == "status" ? "spec" : "status"])
         }
         try validate(type == .events ? KubernetesEventConversion.toEventsV1(next) : next, as: type)
+        if type == .events {
+            let errors = KubernetesValidation.validateEventUpdate(next, old: old)
+            if !errors.isEmpty { throw .invalid(kind: type.kind, group: type.group, name: name, errors) }
+        }
         var comparable = next
         comparable.set(["metadata", "resourceVersion"], .string(oldVersion))
         if comparable == old { return old }

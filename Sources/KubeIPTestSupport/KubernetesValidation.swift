@@ -269,4 +269,29 @@ enum KubernetesValidation {
         }
         return errors
     }
+
+    /// `ValidateEventUpdate` for events.k8s.io/v1 (both in core form): what an Event says may
+    /// not change, only its series (re-validated when it changes) and metadata.
+    static func validateEventUpdate(_ new: JSONValue, old: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        if new["series"] != old["series"], let series = new["series"], series != .null {
+            if (series["count"]?.intValue ?? 0) < 2 { errors.append(.invalid("series.count", "\"\"", "should be at least 2")) }
+            if (series["lastObservedTime"]?.stringValue ?? "").isEmpty { errors.append(.required("series.lastObservedTime")) }
+        }
+        let immutable = ["involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
+                         "type", "eventTime", "action", "related", "reportingComponent", "reportingInstance"]
+        let shown = ["reportingComponent": "reportingController"]
+        for field in immutable where (new[field] ?? .null) != (old[field] ?? .null) {
+            let value = new[field] ?? .null
+            let rendered: String
+            switch value {
+            case .string(let text): rendered = goQuote(text)
+            case .number(let number): rendered = String(Int(number))
+            case .null: rendered = "null"
+            default: rendered = value.serialized
+            }
+            errors.append(.invalid(shown[field] ?? field, rendered, "field is immutable"))
+        }
+        return errors
+    }
 }

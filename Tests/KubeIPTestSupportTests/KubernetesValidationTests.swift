@@ -133,6 +133,30 @@ struct KubernetesValidationTests {
     }
 }
 
+@Suite("KubernetesAPIDouble: event updates")
+struct KubernetesEventUpdateTests {
+    @Test("an events.k8s.io/v1 Event may gain a series; what it says is immutable")
+    func immutable() async {
+        let double = makeDouble()
+        let path = "/apis/events.k8s.io/v1/namespaces/default/events"
+        let created = await send(double, "POST", path, nodeEvent())
+        let name = created["metadata", "name"]!.stringValue!
+        let series = await send(double, "PATCH", "\(path)/\(name)",
+                                ["series": ["count": 2, "lastObservedTime": "2026-12-04T10:05:00.000000Z"]],
+                                contentType: "application/strategic-merge-patch+json")
+        #expect(series.status == 200)
+        #expect(series["series", "count"] == 2)
+        let bad = await send(double, "PATCH", "\(path)/\(name)", ["series": ["count": 1, "lastObservedTime": "2026-12-04T10:06:00.000000Z"]],
+                             contentType: "application/merge-patch+json")
+        #expect(bad.message.hasSuffix("series.count: Invalid value: \"\": should be at least 2"))
+        let note = await send(double, "PATCH", "\(path)/\(name)", ["note": "changed", "reason": "Other"],
+                              contentType: "application/merge-patch+json")
+        #expect(note.status == 422)
+        #expect(note.message.contains("reason: Invalid value: \"Other\": field is immutable"))
+        #expect(note.message.contains("message: Invalid value: \"changed\": field is immutable"))
+    }
+}
+
 @Suite("KubernetesTime")
 struct KubernetesTimeTests {
     @Test("formats Time in whole seconds and MicroTime with six digits, UTC")
