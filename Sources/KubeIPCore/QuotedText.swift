@@ -72,4 +72,12 @@ public enum QuotedText {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// `text` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    public static func trimmingBlanks<S: StringProtocol>(_ text: S) -> String {
+        var slice = Substring(text)
+        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
+        return String(slice)
+    }
 }

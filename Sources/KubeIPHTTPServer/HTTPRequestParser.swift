@@ -1,3 +1,4 @@
+import KubeIPCore
 import KubeIPHTTP
 
 /// The limits a request must keep to (see ``HTTPServer/Configuration``).
@@ -212,12 +213,7 @@ enum HTTPRequestParser {
 
 extension StringProtocol {
     /// The text without leading and trailing spaces and tabs.
-    var trimmingSpaces: String {
-        var slice = Substring(self)
-        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
-        return String(slice)
-    }
+    var trimmingSpaces: String { QuotedText.trimmingBlanks(self) }
 }
 
 extension Character {

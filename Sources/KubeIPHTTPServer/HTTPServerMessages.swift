@@ -61,9 +61,7 @@ public struct HTTPServerRequest: Sendable, Hashable {
     }
 
     /// The first value of header `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
+    public func header(_ name: String) -> String? { headers.value(named: name) }
 }
 
 /// What a handler answers. The server adds `Content-Length` and, when it closes the
@@ -86,9 +84,7 @@ public struct HTTPServerResponse: Sendable, Hashable {
     }
 
     /// The first value of header `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
+    public func header(_ name: String) -> String? { headers.value(named: name) }
 
     /// The standard reason phrase for `status` (`OK`, `Not Found`, ...); `Unknown` otherwise.
     public static func reasonPhrase(_ status: Int) -> String {

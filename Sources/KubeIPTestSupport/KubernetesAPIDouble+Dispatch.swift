@@ -220,10 +220,5 @@ extension KubernetesAPIDouble {
 
 extension String {
     /// The text without surrounding spaces and tabs.
-    var trimmingSpacesAround: String {
-        var slice = Substring(self)
-        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
-        return String(slice)
-    }
+    var trimmingSpacesAround: String { QuotedText.trimmingBlanks(self) }
 }
