@@ -221,6 +221,10 @@ extension KubernetesAPIDouble {
            !prefix.isEmpty {
             object.set(["metadata", "name"], .string(prefix + generatedSuffix()))
         }
+        // The storage layer refuses a version on create (storage.ErrResourceVersionSetOnCreate).
+        if !object.string(at: ["metadata", "resourceVersion"]).isEmpty {
+            throw .badRequest("resourceVersion should not be set on objects to be created")
+        }
         var stored = type == .events ? KubernetesEventConversion.toCore(object) : object
         // PrepareForCreate: what the server sets.
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "generation", "uid", "resourceVersion"] {
@@ -269,6 +273,8 @@ extension KubernetesAPIDouble {
         try checkName(object, namespace: namespace, name: name, type: type)
         guard let old = store[type.storageKey]?[key(namespace, name)] else {
             guard type.allowCreateOnUpdate, subresource.isEmpty else { throw .notFound(type.groupResource, name) }
+            // A PUT naming a version of an object that does not exist finds nothing to update.
+            if !object.string(at: ["metadata", "resourceVersion"]).isEmpty { throw .notFound(type.groupResource, name) }
             return try create(type, namespace: namespace, body: object, dryRun: dryRun)
         }
         let stored = try commit(type, old: old, new: type == .events ? KubernetesEventConversion.toCore(object) : object,
