@@ -221,9 +221,10 @@ extension KubernetesAPIDouble {
            !prefix.isEmpty {
             object.set(["metadata", "name"], .string(prefix + generatedSuffix()))
         }
-        // The storage layer refuses a version on create (storage.ErrResourceVersionSetOnCreate).
+        // The storage layer refuses a version on create with a plain error
+        // (storage.ErrResourceVersionSetOnCreate), which the handler answers as a 500 of unknown reason.
         if !object.string(at: ["metadata", "resourceVersion"]).isEmpty {
-            throw .badRequest("resourceVersion should not be set on objects to be created")
+            throw KubernetesStatusError(code: 500, reason: "", message: "resourceVersion should not be set on objects to be created")
         }
         var stored = type == .events ? KubernetesEventConversion.toCore(object) : object
         // PrepareForCreate: what the server sets.
@@ -273,9 +274,10 @@ extension KubernetesAPIDouble {
         try checkName(object, namespace: namespace, name: name, type: type)
         guard let old = store[type.storageKey]?[key(namespace, name)] else {
             guard type.allowCreateOnUpdate, subresource.isEmpty else { throw .notFound(type.groupResource, name) }
-            // A PUT naming a version of an object that does not exist finds nothing to update.
-            if !object.string(at: ["metadata", "resourceVersion"]).isEmpty { throw .notFound(type.groupResource, name) }
-            return try create(type, namespace: namespace, body: object, dryRun: dryRun)
+            // Store.Update's create path compares no version; storage clears it before writing.
+            var fresh = object
+            fresh.set(["metadata", "resourceVersion"], nil)
+            return try create(type, namespace: namespace, body: fresh, dryRun: dryRun)
         }
         let stored = try commit(type, old: old, new: type == .events ? KubernetesEventConversion.toCore(object) : object,
                                 subresource: subresource, dryRun: dryRun)
