@@ -46,11 +46,11 @@ extension KubernetesAPIDouble {
                                         details: KubernetesStatusError.details(type.groupResource, name: info.name))
         case "create":
             guard info.subresource.isEmpty, info.name.isEmpty else { throw .methodNotSupported(type.groupResource, "create") }
-            let body = try parseBody(request.body)
+            let body = try parseBody(request)
             let (object, status) = try create(type, namespace: info.namespace, body: body, dryRun: dryRun)
             return respond(external(object, type), status: status)
         case "update":
-            let body = try parseBody(request.body)
+            let body = try parseBody(request)
             // A PUT that creates needs `create` as well (the update handler's withAuthorization).
             if type.allowCreateOnUpdate, info.subresource.isEmpty, let rbac = configuration.rbac,
                store[type.storageKey]?[key(info.namespace, info.name)] == nil {
@@ -144,6 +144,24 @@ extension KubernetesAPIDouble {
     }
 
     // MARK: Writing
+
+    /// A create or update body: JSON, or YAML (`application/yaml`), as the apiserver reads them.
+    func parseBody(_ request: HTTPServerRequest) throws(KubernetesStatusError) -> JSONValue {
+        let mediaType = (request.header("Content-Type") ?? "").split(separator: ";").first
+            .map { String($0).trimmingSpacesAround.lowercased() } ?? ""
+        switch mediaType {
+        case "", "application/json", "*/*":
+            return try parseBody(request.body)
+        case "application/yaml":
+            do {
+                return try YAMLTree.document(String(decoding: request.body, as: UTF8.self), path: "body")
+            } catch {
+                throw .badRequest("error converting YAML to JSON: \(error)")
+            }
+        default:
+            throw .unsupportedMediaType(mediaType, accepted: ["application/json", "application/yaml"])
+        }
+    }
 
     func parseBody(_ bytes: [UInt8]) throws(KubernetesStatusError) -> JSONValue {
         do {

@@ -26,7 +26,9 @@ import Foundation
 /// ``handle(_:)`` with ``HTTPServer`` (the `kube-api-double` executable does).
 ///
 /// Not served: watch (refused with 405), server-side apply (`application/apply-patch+yaml`,
-/// refused with 415), protobuf, field managers and `managedFields`, OpenAPI documents.
+/// refused with 415), protobuf and CBOR, field managers and `managedFields`, OpenAPI schemas
+/// (only the PATCH operations kubectl's validation looks for), other resources (pods: so
+/// `kubectl describe node` fails), namespace finalization (a deleted namespace goes at once).
 public actor KubernetesAPIDouble {
     /// Users, authorization and the world at start.
     public struct Configuration: Sendable {

@@ -22,6 +22,21 @@ struct KubernetesAPIDoubleTests {
         #expect(got.body == created.body)
     }
 
+    @Test("bodies: JSON or YAML; other media types are a 415; malformed JSON a 400")
+    func bodies() async {
+        let double = makeDouble()
+        let yaml = "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: from-yaml}\nspec: {leaseDurationSeconds: 10}\n"
+        let created = await send(double, "POST", leases, contentType: "application/yaml", rawBody: yaml)
+        #expect(created.status == 201)
+        #expect(created["spec", "leaseDurationSeconds"] == 10)
+        let text = await send(double, "POST", leases, contentType: "text/plain", rawBody: "lease")
+        #expect(text.status == 415)
+        #expect(text.message == "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
+        let broken = await send(double, "POST", leases, rawBody: "{\"kind\":")
+        #expect(broken.status == 400)
+        #expect(broken.message.hasPrefix("couldn't get version/kind; json parse error: "))
+    }
+
     @Test("create of an existing name: 409 AlreadyExists, as the registry words it")
     func alreadyExists() async {
         let double = makeDouble()
