@@ -30,7 +30,9 @@ let package = Package(
 
         // Transport and primitives shared by cloud adapters.
         .target(name: "KubeIPHTTP",
-                dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
+                dependencies: ["CCurl", "KubeIPCore", .product(name: "Logging", package: "swift-log")]),
+        // A small bounded HTTP/1.1 server (poll(2) on a thread of its own): health and metrics.
+        .target(name: "KubeIPHTTPServer", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
         .target(name: "KubeIPCrypto", dependencies: ["COpenSSL"]),
 
         // Cloud adapters.
@@ -63,6 +65,13 @@ let package = Package(
         // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
         .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
 
+        // Test support, linked by tests and test tools only (never by kubeip): a Kubernetes API
+        // double with the apiserver's semantics, and the executable serving it over HTTP.
+        .target(name: "KubeIPTestSupport",
+                dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPHTTPServer", "KubeIPSimulator", "KubeIPConfig"]),
+        .executableTarget(name: "kube-api-double",
+                          dependencies: ["KubeIPTestSupport", "KubeIPHTTPServer", "KubeIPSystemd", "KubeIPConfig"]),
+
         // Commands and wiring: builds production parts from settings and runs the engine.
         .target(name: "KubeIPCLI",
                 dependencies: ["KubeIPCore", "KubeIPAWS", "KubeIPGCP", "KubeIPSystemd",
@@ -75,6 +84,9 @@ let package = Package(
 
         .testTarget(name: "KubeIPCoreTests", dependencies: ["KubeIPCore", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPHTTPTests", dependencies: ["KubeIPHTTP"]),
+        .testTarget(name: "KubeIPHTTPServerTests", dependencies: ["KubeIPHTTPServer", "KubeIPHTTP"]),
+        .testTarget(name: "KubeIPTestSupportTests",
+                    dependencies: ["KubeIPTestSupport", "KubeIPHTTPServer", "KubeIPHTTP", "KubeIPSimulator", "KubeIPCore"]),
         .testTarget(name: "KubeIPCryptoTests", dependencies: ["KubeIPCrypto"]),
         .testTarget(name: "KubeIPAWSTests", dependencies: ["KubeIPAWS", "KubeIPCore", "KubeIPHTTP", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator"]),

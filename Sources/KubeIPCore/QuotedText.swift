@@ -52,4 +52,32 @@ public enum QuotedText {
         }
         return out + "\""
     }
+
+    /// Decodes `%XX` escapes (invalid escapes stay as they are); with `plusIsSpace`, `+` is a
+    /// space first, as in `application/x-www-form-urlencoded` and URL queries.
+    public static func percentDecoded<S: StringProtocol>(_ text: S, plusIsSpace: Bool = false) -> String {
+        let utf8 = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        var i = 0
+        while i < utf8.count {
+            if utf8[i] == UInt8(ascii: "%"), i + 2 < utf8.count,
+               let byte = UInt8(String(decoding: utf8[i + 1...i + 2], as: UTF8.self), radix: 16) {
+                out.append(byte)
+                i += 3
+            } else {
+                out.append(plusIsSpace && utf8[i] == UInt8(ascii: "+") ? UInt8(ascii: " ") : utf8[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `text` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    public static func trimmingBlanks<S: StringProtocol>(_ text: S) -> String {
+        var slice = Substring(text)
+        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
+        return String(slice)
+    }
 }

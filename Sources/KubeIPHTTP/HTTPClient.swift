@@ -8,6 +8,14 @@ public struct HTTPHeader: Sendable, Hashable {
     }
 }
 
+extension Array where Element == HTTPHeader {
+    /// The first value of header `name` (case-insensitive).
+    public func value(named name: String) -> String? {
+        let wanted = name.lowercased()
+        return first { $0.name.lowercased() == wanted }?.value
+    }
+}
+
 /// An HTTP request, as the cloud adapters build it.
 public struct HTTPRequest: Sendable, Hashable {
     public var method: String
@@ -28,9 +36,7 @@ public struct HTTPRequest: Sendable, Hashable {
     }
 
     /// The first value of header `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
+    public func header(_ name: String) -> String? { headers.value(named: name) }
 }
 
 /// An HTTP response: any status is a response, not an error.
@@ -46,9 +52,7 @@ public struct HTTPResponse: Sendable, Hashable {
     }
 
     /// The first value of header `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
+    public func header(_ name: String) -> String? { headers.value(named: name) }
 
     /// The body decoded as UTF-8 (invalid sequences repaired).
     public var text: String { String(decoding: body, as: UTF8.self) }

@@ -1,3 +1,4 @@
+import KubeIPCore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -42,30 +43,7 @@ public enum PercentEncoding {
 
     /// Decodes `%XX` escapes; a malformed escape is kept as it is. `+` stays `+`.
     public static func decode(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
-               let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) {
-                out.append(high << 4 | low)
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        QuotedText.percentDecoded(text)
     }
 
     /// An `application/x-www-form-urlencoded` body or query string (space as `%20`), parameters in the given order.

@@ -132,3 +132,26 @@ def auth_cloud(tmp_path: Path) -> Iterator[AuthCloud]:
 @pytest.fixture
 def auth_kubeip(kubeip_bin: Path, auth_cloud: AuthCloud, tmp_path: Path) -> Iterator[KubeIP]:
     yield from _make_kubeip(kubeip_bin, auth_cloud, tmp_path / "kubeip")
+
+
+# ---------------------------------------------------------------------------------------
+# The Kubernetes API double (kube-api-double) with kubectl and the Python client.
+# ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def kube_double_bin() -> Path:
+    from kube_double import double_binary
+    path = double_binary()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(f"kube-api-double not found or not executable at {path}: "
+                    f"run `swift build` first or set KUBE_API_DOUBLE_BIN", pytrace=False)
+    return path
+
+
+@pytest.fixture
+def kube_cluster(kube_double_bin: Path, tmp_path: Path):
+    """A fresh API double on 127.0.0.1 behind a TLS front; stopped (exit 0 checked) at the end."""
+    from kube_double import KubeCluster
+    cluster = KubeCluster(kube_double_bin, tmp_path / "kube")
+    yield cluster
+    cluster.close()

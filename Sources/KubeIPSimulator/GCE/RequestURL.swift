@@ -1,3 +1,4 @@
+import KubeIPCore
 /// An absolute URL taken apart the way a web server sees it: scheme, authority (host and
 /// port, lower-cased, default port dropped), percent-decoded path segments and query pairs.
 struct RequestURL: Sendable, Hashable {
@@ -64,26 +65,12 @@ struct RequestURL: Sendable, Hashable {
 
     /// Decodes `%XX` escapes (invalid escapes stay as they are).
     static func percentDecode<S: StringProtocol>(_ text: S) -> String {
-        let utf8 = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count)
-        var i = 0
-        while i < utf8.count {
-            if utf8[i] == UInt8(ascii: "%"), i + 2 < utf8.count,
-               let byte = UInt8(String(decoding: utf8[i + 1...i + 2], as: UTF8.self), radix: 16) {
-                out.append(byte)
-                i += 3
-            } else {
-                out.append(utf8[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        QuotedText.percentDecoded(text)
     }
 
     /// Decodes an `application/x-www-form-urlencoded` component.
     static func formDecode<S: StringProtocol>(_ text: S) -> String {
-        percentDecode(String(text.map { $0 == "+" ? " " : $0 }))
+        QuotedText.percentDecoded(text, plusIsSpace: true)
     }
 
     /// Decodes a whole form body into name/value pairs.
