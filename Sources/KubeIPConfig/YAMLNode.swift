@@ -10,7 +10,9 @@ import KubeIPCore
 /// - Aliases are not resolved: an alias is kept as ``Content/alias(_:)`` so that each reader can
 ///   refuse it where it stands, naming the key (and no alias can multiply the input).
 /// - Input is bounded (``defaultMaxBytes``) and so is nesting (``defaultMaxDepth``).
-/// - A stream holds at most one document.
+/// - ``parse(_:path:setting:syntaxHint:maxBytes:maxDepth:)`` reads a stream of at most one
+///   document; ``parseDocuments(_:path:setting:maxBytes:maxDepth:)`` reads every document of a
+///   multi-document stream (manifests).
 public struct YAMLNode: Sendable, Equatable {
     /// What a node holds.
     public enum Content: Sendable, Equatable {
@@ -44,11 +46,15 @@ public struct YAMLNode: Sendable, Equatable {
     public var line: Int
     /// A plain, untagged scalar written as nothing, `~`, `null`, `Null` or `NULL`.
     public var isNull: Bool
+    /// A scalar written plain (unquoted) and untagged: the only kind a YAML reader may type as
+    /// null, a boolean or a number; a quoted scalar is always text.
+    public var isPlain: Bool
 
-    public init(_ content: Content, line: Int, isNull: Bool = false) {
+    public init(_ content: Content, line: Int, isNull: Bool = false, isPlain: Bool = false) {
         self.content = content
         self.line = line
         self.isNull = isNull
+        self.isPlain = isPlain || isNull
     }
 
     /// The text of a scalar that is not null.
@@ -99,6 +105,18 @@ public struct YAMLNode: Sendable, Equatable {
         var builder = TreeBuilder(events: try events(of: text, path: path, setting: setting, hint: syntaxHint),
                                   path: path, setting: setting, maxDepth: maxDepth)
         return try builder.stream()
+    }
+
+    /// Parses every document of a multi-document stream (`---` between documents), in order;
+    /// empty documents are left out. Errors as ``parse(_:path:setting:syntaxHint:maxBytes:maxDepth:)``.
+    public static func parseDocuments(_ text: String, path: String, setting: String? = nil,
+                                      maxBytes: Int = defaultMaxBytes, maxDepth: Int = defaultMaxDepth) throws -> [YAMLNode] {
+        guard text.utf8.count <= maxBytes else {
+            throw KubeIPError(.invalidSetting, "\(path) is larger than \(maxBytes) bytes; is it the right file?", setting: setting)
+        }
+        var builder = TreeBuilder(events: try events(of: text, path: path, setting: setting, hint: nil),
+                                  path: path, setting: setting, maxDepth: maxDepth)
+        return try builder.documents()
     }
 
     // MARK: libyaml events
@@ -200,6 +218,18 @@ private struct TreeBuilder {
         KubeIPError(.invalidSetting, "\(path):\(line): \(what)", setting: setting)
     }
 
+    mutating func documents() throws -> [YAMLNode] {
+        _ = next()   // stream start
+        var documents: [YAMLNode] = []
+        while true {
+            let start = next()
+            if start.kind == .streamEnd { return documents }
+            let root = try node(next(), depth: 0)
+            _ = next()   // document end
+            if !root.isNull { documents.append(root) }
+        }
+    }
+
     mutating func stream() throws -> YAMLNode? {
         _ = next()   // stream start
         let start = next()
@@ -218,7 +248,7 @@ private struct TreeBuilder {
         switch event.kind {
         case .scalar:
             let null = event.plainUntagged && ["", "~", "null", "Null", "NULL"].contains(event.text)
-            return YAMLNode(.scalar(event.text), line: event.line, isNull: null)
+            return YAMLNode(.scalar(event.text), line: event.line, isNull: null, isPlain: event.plainUntagged)
         case .alias:
             return YAMLNode(.alias(event.text), line: event.line)
         case .sequenceStart:

@@ -8,57 +8,7 @@ import KubeIPSimulator
 public enum YAMLTree {
     /// Every non-empty document of `text`.
     public static func documents(_ text: String, path: String = "<manifest>") throws -> [JSONValue] {
-        let events = try YAMLEvent.read(text, path: path)
-        var index = 0
-        func next() -> YAMLEvent {
-            defer { index += 1 }
-            return events[min(index, events.count - 1)]
-        }
-        func fail(_ event: YAMLEvent, _ what: String) -> KubeIPError {
-            KubeIPError(.invalidSetting, "\(path):\(event.line): \(what)")
-        }
-        func node(_ event: YAMLEvent) throws -> JSONValue {
-            switch event.kind {
-            case .scalar:
-                return scalar(event)
-            case .sequenceStart:
-                var items: [JSONValue] = []
-                while true {
-                    let item = next()
-                    if item.kind == .sequenceEnd { return .array(items) }
-                    items.append(try node(item))
-                }
-            case .mappingStart:
-                var members: [String: JSONValue] = [:]
-                while true {
-                    let key = next()
-                    if key.kind == .mappingEnd { return .object(members) }
-                    guard key.kind == .scalar else { throw fail(key, "a mapping key must be a scalar") }
-                    if members[key.text] != nil { throw fail(key, "key \"\(key.text)\" appears twice") }
-                    members[key.text] = try node(next())
-                }
-            case .alias:
-                throw fail(event, "YAML aliases are not supported")
-            default:
-                throw fail(event, "unexpected YAML structure")
-            }
-        }
-        var documents: [JSONValue] = []
-        while index < events.count {
-            let event = next()
-            switch event.kind {
-            case .streamEnd:
-                return documents
-            case .streamStart, .documentEnd:
-                continue
-            case .documentStart:
-                let root = try node(next())
-                if root != .null { documents.append(root) }
-            default:
-                throw fail(event, "unexpected YAML structure")
-            }
-        }
-        return documents
+        try YAMLNode.parseDocuments(text, path: path).map { try value($0, path: path) }
     }
 
     /// The one document of `text`; throws when there is not exactly one.
@@ -68,10 +18,33 @@ public enum YAMLTree {
         return all[0]
     }
 
-    private static func scalar(_ event: YAMLEvent) -> JSONValue {
-        guard event.plainUntagged else { return .string(event.text) }
-        let text = event.text
-        if YAMLEvent.isNull(text) { return .null }
+    private static func value(_ node: YAMLNode, path: String) throws -> JSONValue {
+        func fail(_ what: String) -> KubeIPError { KubeIPError(.invalidSetting, "\(path):\(node.line): \(what)") }
+        switch node.content {
+        case .scalar(let text):
+            return scalar(text, plain: node.isPlain, null: node.isNull)
+        case .sequence(let items):
+            return .array(try items.map { try value($0, path: path) })
+        case .mapping(let pairs):
+            var members: [String: JSONValue] = [:]
+            for pair in pairs {
+                guard case .scalar(let key) = pair.key.content else {
+                    throw KubeIPError(.invalidSetting, "\(path):\(pair.key.line): a mapping key must be a scalar")
+                }
+                if members[key] != nil {
+                    throw KubeIPError(.invalidSetting, "\(path):\(pair.key.line): key \"\(key)\" appears twice")
+                }
+                members[key] = try value(pair.value, path: path)
+            }
+            return .object(members)
+        case .alias:
+            throw fail("YAML aliases are not supported")
+        }
+    }
+
+    private static func scalar(_ text: String, plain: Bool, null: Bool) -> JSONValue {
+        guard plain else { return .string(text) }
+        if null { return .null }
         switch text {
         case "true", "True", "TRUE": return .bool(true)
         case "false", "False", "FALSE": return .bool(false)
