@@ -75,7 +75,7 @@ let package = Package(
         // Commands and wiring: builds production parts from settings and runs the engine.
         .target(name: "KubeIPCLI",
                 dependencies: ["KubeIPCore", "KubeIPAWS", "KubeIPGCP", "KubeIPSystemd",
-                               "KubeIPConfig", "KubeIPSimulator", "KubeIPHTTP", "KubeIPKube", "KubeIPNode",
+                               "KubeIPConfig", "KubeIPSimulator", "KubeIPHTTP", "KubeIPHTTPServer", "KubeIPKube", "KubeIPNode",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")]),
 
@@ -97,7 +97,8 @@ let package = Package(
                                                             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KubeIPNodeTests", dependencies: ["KubeIPNode", "KubeIPKube", "KubeIPCore", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPSimulatorTests", dependencies: ["KubeIPSimulator", "KubeIPCore"]),
-        .testTarget(name: "KubeIPCLITests", dependencies: ["KubeIPCLI", "KubeIPCore", "KubeIPSimulator",
+        .testTarget(name: "KubeIPCLITests", dependencies: ["KubeIPCLI", "KubeIPCore", "KubeIPSimulator", "KubeIPHTTP",
+                                                           "KubeIPHTTPServer",
                                                            .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]

@@ -40,11 +40,18 @@ struct RunCommand: AsyncParsableCommand {
             let health = DaemonHealth(clock: runtime.clock)
             let daemon = DaemonParts(runtime: runtime, settings: settings, flags: flags, notifier: notifier,
                                      requests: requests, health: health, logger: logger)
+            let listener = try settings.metricsAddress.map { try HealthListener.start(address: $0, health: health, logger: logger) }
             let outcome: DaemonOutcome
-            switch settings.mode {
-            case .host: outcome = try await daemon.runHost()
-            case .kube: outcome = try await daemon.runKube()
+            do {
+                switch settings.mode {
+                case .host: outcome = try await daemon.runHost()
+                case .kube: outcome = try await daemon.runKube()
+                }
+            } catch {
+                await listener?.stop()
+                throw error
             }
+            await listener?.stop()
             logger.info("stopped", metadata: ["released": "\(outcome == .stopped(released: true))"])
         } catch is Interrupted {
             // Stopped before there was anything to hold (kube mode: the Node was not there yet).
@@ -90,9 +97,11 @@ struct DaemonParts {
     }
 
     func runKube() async throws -> DaemonOutcome {
-        let notifier = self.notifier
-        let kube = try await runtime.kubeContext(for: settings, waiting: requests, status: { notifier.status($0) },
-                                                 logger: logger)
+        let (notifier, health) = (self.notifier, self.health)
+        let kube = try await runtime.kubeContext(for: settings, waiting: requests, status: {
+            health.beat()
+            notifier.status($0)
+        }, logger: logger)
         let cloud = try await runtime.cloud(for: settings, kube: kube, logger: logger)
         let holder = LeaseCoordinator.holderIdentity(node: kube.nodeName, random: runtime.random)
         let coordinator = LeaseCoordinator(client: kube.client, namespace: settings.leaseNamespace, holder: holder,
