@@ -155,3 +155,14 @@ def kube_cluster(kube_double_bin: Path, tmp_path: Path):
     cluster = KubeCluster(kube_double_bin, tmp_path / "kube")
     yield cluster
     cluster.close()
+
+
+@pytest.fixture
+def kube_nodes(kube_double_bin: Path, cloud: Cloud, kubeip: KubeIP, tmp_path: Path):
+    """Kube mode on AWS: moto, the API double with the shipped RBAC, a stand-in
+    cloud-controller-manager, and kubeip daemons in kube mode (stopped at the end)."""
+    from kube_nodes import KubeNodes
+    nodes = KubeNodes(kube_double_bin, cloud, kubeip, tmp_path / "kube-nodes")
+    yield nodes
+    kubeip.close()
+    nodes.close()

@@ -180,6 +180,7 @@ class ProxyCall:
     status: int
     error_code: str | None
     at: float = field(default_factory=time.monotonic)
+    body: bytes = b""
 
     @property
     def mutating(self) -> bool:
@@ -276,7 +277,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         m = re.search(rb"<Code>([^<]+)</Code>", data) if status >= 400 else None
         headers = {k.lower(): v for k, v in self.headers.items()}
         proxy._record(ProxyCall(self.command, self.path, params.get("Action", ""), params,
-                                headers, status, m.group(1).decode() if m else None))
+                                headers, status, m.group(1).decode() if m else None, body=body))
         self.send_response(status)
         for k, v in rheaders:
             if k.lower() not in _HOP_BY_HOP and k.lower() not in ("server", "date"):
@@ -285,7 +286,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _forward
 
 
 # ---------------------------------------------------------------------------------------
@@ -610,6 +611,8 @@ class Daemon:
         self.stdout_path = dirs / "stdout.log"
         self.proc: subprocess.Popen | None = None
         self.started_at = 0.0
+        # Values outside the environment that must not be logged either (a kubeconfig's token).
+        self.extra_secrets: list[str] = []
 
     def start(self) -> "Daemon":
         self._err = open(self.stderr_path, "wb")
@@ -716,6 +719,7 @@ class Daemon:
     def secrets(self) -> list[str]:
         """Every value that must never appear in a log line."""
         out = [self.env.get("AWS_SECRET_ACCESS_KEY", ""), self.env.get("AWS_SESSION_TOKEN", "")]
+        out += self.extra_secrets
         out += self.instance.imds.issued_tokens
         role = self.instance.imds.metadata.role
         if role is not None:
