@@ -60,8 +60,13 @@ let package = Package(
                 dependencies: ["KubeIPCore", "KubeIPKube",
                                .product(name: "Logging", package: "swift-log")]),
 
-        // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
-        .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
+        // In-memory clouds (EC2's conflict semantics, Compute Engine's address swap), a manual
+        // clock, seeded randomness: tests, `cloud: simulated` and the demo.
+        .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore"]),
+
+        // Test doubles, linked by test targets only (never by KubeIPCLI or kubeip): the strict
+        // Compute Engine, metadata server and OAuth double (GCE/).
+        .target(name: "KubeIPTestSupport", dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPSimulator"]),
 
         // Commands and wiring: builds production parts from settings and runs the engine.
         .target(name: "KubeIPCLI",
@@ -77,7 +82,8 @@ let package = Package(
         .testTarget(name: "KubeIPHTTPTests", dependencies: ["KubeIPHTTP"]),
         .testTarget(name: "KubeIPCryptoTests", dependencies: ["KubeIPCrypto"]),
         .testTarget(name: "KubeIPAWSTests", dependencies: ["KubeIPAWS", "KubeIPCore", "KubeIPHTTP", "KubeIPSimulator"]),
-        .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator"]),
+        .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator",
+                                                           "KubeIPTestSupport"]),
         .testTarget(name: "KubeIPSystemdTests", dependencies: ["KubeIPSystemd", "KubeIPCore"]),
         .testTarget(name: "KubeIPConfigTests", dependencies: ["KubeIPConfig", "KubeIPCore"]),
         .testTarget(name: "KubeIPKubeTests", dependencies: ["KubeIPKube", "KubeIPCore", "KubeIPHTTP", "KubeIPConfig",
@@ -85,6 +91,8 @@ let package = Package(
                                                             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KubeIPNodeTests", dependencies: ["KubeIPNode", "KubeIPKube", "KubeIPCore", "KubeIPSimulator"]),
         .testTarget(name: "KubeIPSimulatorTests", dependencies: ["KubeIPSimulator", "KubeIPCore"]),
+        .testTarget(name: "KubeIPTestSupportTests", dependencies: ["KubeIPTestSupport", "KubeIPSimulator", "KubeIPCore",
+                                                                   "KubeIPHTTP"]),
         .testTarget(name: "KubeIPCLITests", dependencies: ["KubeIPCLI", "KubeIPCore", "KubeIPSimulator",
                                                            .product(name: "Logging", package: "swift-log")]),
     ],
