@@ -21,7 +21,9 @@ public actor SimulatedComputeEngine {
         public var name: String
         /// The IPv4 address, or the first address of the /96 IPv6 range.
         public var ip: String
+        /// IPv4, or IPv6 for a range.
         public var family: IPFamily
+        /// Its labels, which the pool selects by (`env: prod`).
         public var labels: [String: String]
         /// The VM that uses it (by name); nil while it is RESERVED.
         public var user: String?
@@ -32,6 +34,7 @@ public actor SimulatedComputeEngine {
 
     /// An external address on nic0 (an access config).
     public struct AccessConfig: Sendable, Hashable {
+        /// The external IPv4 address, or the first address of the IPv6 range.
         public var ip: String
         /// The static address's name; nil for an ephemeral address.
         public var addressName: String?
@@ -42,6 +45,7 @@ public actor SimulatedComputeEngine {
 
     /// A VM, reduced to nic0's external addresses.
     public struct Instance: Sendable, Hashable {
+        /// The VM's name: how the API and the pool name it.
         public var name: String
         /// The numeric instance id.
         public var id: String
@@ -51,8 +55,11 @@ public actor SimulatedComputeEngine {
         public var external: [IPFamily: AccessConfig]
     }
 
+    /// The project every address and VM is in.
     public let project: String
+    /// The region of the addresses.
     public let region: String
+    /// The zone of the VMs.
     public let zone: String
     private let latency: Duration
     private let clock: any WallClock
