@@ -62,11 +62,13 @@ let package = Package(
                 dependencies: ["KubeIPCore", "KubeIPKube",
                                .product(name: "Logging", package: "swift-log")]),
 
-        // An in-memory cloud with EC2's conflict semantics: tests, simulator and demo.
-        .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore", "KubeIPHTTP"]),
+        // In-memory clouds (EC2's conflict semantics, Compute Engine's address swap), a manual
+        // clock, seeded randomness: tests, `cloud: simulated` and the demo.
+        .target(name: "KubeIPSimulator", dependencies: ["KubeIPCore"]),
 
-        // Test support, linked by tests and test tools only (never by kubeip): a Kubernetes API
-        // double with the apiserver's semantics, and the executable serving it over HTTP.
+        // Test doubles, linked by tests and test tools only (never by KubeIPCLI or kubeip): a
+        // Kubernetes API double with the apiserver's semantics, the strict Compute Engine,
+        // metadata server and OAuth double (GCE/), and the executable serving the first over HTTP.
         .target(name: "KubeIPTestSupport",
                 dependencies: ["KubeIPCore", "KubeIPHTTP", "KubeIPHTTPServer", "KubeIPSimulator", "KubeIPConfig"]),
         .executableTarget(name: "kube-api-double",
@@ -89,7 +91,8 @@ let package = Package(
                     dependencies: ["KubeIPTestSupport", "KubeIPHTTPServer", "KubeIPHTTP", "KubeIPSimulator", "KubeIPCore"]),
         .testTarget(name: "KubeIPCryptoTests", dependencies: ["KubeIPCrypto"]),
         .testTarget(name: "KubeIPAWSTests", dependencies: ["KubeIPAWS", "KubeIPCore", "KubeIPHTTP", "KubeIPSimulator"]),
-        .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator"]),
+        .testTarget(name: "KubeIPGCPTests", dependencies: ["KubeIPGCP", "KubeIPCore", "KubeIPHTTP", "KubeIPCrypto", "KubeIPSimulator",
+                                                           "KubeIPTestSupport"]),
         .testTarget(name: "KubeIPSystemdTests", dependencies: ["KubeIPSystemd", "KubeIPCore"]),
         .testTarget(name: "KubeIPConfigTests", dependencies: ["KubeIPConfig", "KubeIPCore"]),
         .testTarget(name: "KubeIPKubeTests", dependencies: ["KubeIPKube", "KubeIPCore", "KubeIPHTTP", "KubeIPConfig",

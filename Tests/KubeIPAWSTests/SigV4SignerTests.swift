@@ -5,9 +5,17 @@ import KubeIPHTTP
 
 /// The AWS SigV4 test suite at ../shared/testdata/aws-sigv4, plus a cross-check with botocore.
 @Suite struct SigV4SignerTests {
-    static let suiteRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/testdata/aws-sigv4")
+    /// `shared/testdata/aws-sigv4`, found by walking up from this file (as the Kubernetes schemas
+    /// are), so that it does not matter how deep the checkout is.
+    static let suiteRoot: URL = {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("shared/testdata/aws-sigv4")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: "/shared/testdata/aws-sigv4")
+    }()
 
     static let suiteCredentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE",
                                                  secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

@@ -1,4 +1,6 @@
 @testable import KubeIPCLI
+import KubeIPCore
+@testable import KubeIPSimulator
 import Synchronization
 import Testing
 
@@ -30,17 +32,46 @@ import Testing
 @Suite struct GCPDemoTests {
     @Test func everyVMKeepsAnExternalIPv4AndNoStaticIsShared() async throws {
         let output = DemoTests.Lines()
-        let result = try await Demo(retryInterval: .milliseconds(50), write: { output.append($0) }).runGCP()
-        for vm in ["vm-a", "vm-b", "vm-c", "vm-d"] {
-            #expect(result[vm]?.count == 1, "\(vm) must have exactly one external IPv4")
+        let cloud = SimulatedComputeEngine(latency: .milliseconds(15))
+        let result = try await Demo(retryInterval: .milliseconds(50), write: { output.append($0) }).runGCP(on: cloud)
+        let instances = await cloud.allInstances()
+        #expect(instances.map(\.name) == ["vm-a", "vm-b", "vm-c", "vm-d", "vm-dual"])
+        // Every VM has exactly one external IPv4 address, and no address is on two VMs.
+        for instance in instances {
+            #expect(instance.external[.ipv4] != nil, "\(instance.name) must have an external IPv4")
+            #expect(result[instance.name]?.filter { !$0.contains(":") }.count == 1)
         }
-        let statics = ["vm-a", "vm-b", "vm-c", "vm-d"].flatMap { result[$0] ?? [] }.filter { $0.hasPrefix("198.51.100.") }
-        #expect(Set(statics).count == statics.count)
-        #expect(statics.count == 3)
-        #expect(result["vm-dual"]?.count == 2)
-        #expect(result["vm-dual"]?.contains("2001:db8:1:2::") == true)
+        let ips = instances.flatMap { $0.external.values.map(\.ip) }
+        #expect(Set(ips).count == ips.count)
+        // The cloud agrees: each static address in use is on its user's nic0, and only there.
+        for address in await cloud.allAddresses() {
+            let on = instances.filter { $0.external[address.family]?.ip == address.ip }.map(\.name)
+            #expect(on == address.user.map { [$0] } ?? [], "\(address.name) is on \(on)")
+        }
+        #expect(try await cloud.getAddress("dev-1").user == nil)
+        // Three statics went to three racers; one released its own to the dual-stack VM, which holds both families.
+        let racers = instances.filter { $0.name != "vm-dual" }
+        #expect(racers.filter { $0.external[.ipv4]?.isEphemeral == true }.count == 2)
+        #expect(result["vm-dual"] == [try #require(await cloud.instance("vm-dual")?.external[.ipv4]?.ip), "2001:db8:1:2::"])
+        #expect(await cloud.instance("vm-dual")?.external[.ipv4]?.addressName != nil)
+
         let text = output.all.joined(separator: "\n")
         #expect(text.contains("was taken by another instance"))
-        #expect(text.contains("ephemeral, put back"))
+        // The racer left over had removed its ephemeral address before losing (put back), unless
+        // every address was taken before it looked (kept).
+        #expect(text.contains("(ephemeral, put back") || text.contains("(ephemeral, kept"))
+        #expect(text.contains("released 198.51.100."))
+        #expect(text.contains("[vm-dual] holding 2001:db8:1:2:: (edge-v6)"))
+        #expect(text.contains("Every VM still has an external IPv4 address; no static address is on two VMs."))
+    }
+
+    @Test func theInvariantCheckRefusesABareVMOrASharedAddress() throws {
+        let bare = SimulatedComputeEngine.Instance(name: "vm-1", id: "1", dualStack: false, external: [:])
+        #expect(throws: KubeIPError.self) { try Demo.checkGCPInvariants([bare]) }
+        let config = SimulatedComputeEngine.AccessConfig(ip: "198.51.100.1", addressName: "edge-1")
+        let one = SimulatedComputeEngine.Instance(name: "vm-1", id: "1", dualStack: false, external: [.ipv4: config])
+        let two = SimulatedComputeEngine.Instance(name: "vm-2", id: "2", dualStack: false, external: [.ipv4: config])
+        #expect(throws: KubeIPError.self) { try Demo.checkGCPInvariants([one, two]) }
+        try Demo.checkGCPInvariants([one])
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import KubeIPCore
 import KubeIPHTTP
-import KubeIPSimulator
+import KubeIPTestSupport
 import Testing
 @testable import KubeIPGCP
 

@@ -2,6 +2,7 @@ import Foundation
 import KubeIPCore
 import KubeIPHTTP
 import KubeIPSimulator
+import KubeIPTestSupport
 import Logging
 @testable import KubeIPGCP
 

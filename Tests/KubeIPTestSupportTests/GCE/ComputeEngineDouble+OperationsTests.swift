@@ -2,7 +2,8 @@ import Foundation
 import KubeIPCore
 import KubeIPHTTP
 import Testing
-@testable import KubeIPSimulator
+import KubeIPSimulator
+@testable import KubeIPTestSupport
 
 /// Mutations, operations and the address/interface effects they have when they complete.
 @Suite struct ComputeEngineDoubleOperationTests {

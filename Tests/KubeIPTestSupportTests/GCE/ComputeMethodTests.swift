@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import KubeIPSimulator
+@testable import KubeIPTestSupport
 
 /// The double's routes against the discovery document: same verbs, templates, parameters.
 @Suite struct ComputeMethodTests {

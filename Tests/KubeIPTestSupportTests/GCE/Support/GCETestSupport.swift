@@ -1,13 +1,22 @@
 import Foundation
 import KubeIPCore
 import KubeIPHTTP
-@testable import KubeIPSimulator
+import KubeIPSimulator
+@testable import KubeIPTestSupport
 
 /// The Compute v1 discovery document from ../shared/testdata, parsed once.
 enum Discovery {
-    static let url = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/testdata/gce/compute.v1.json").standardizedFileURL
+    /// `shared/testdata/gce/compute.v1.json`, found by walking up from this file (as the
+    /// Kubernetes schemas are), so that neither this file's depth nor the checkout's matters.
+    static let url: URL = {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("shared/testdata/gce/compute.v1.json")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        fatalError("no shared/testdata/gce/compute.v1.json above \(#filePath)")
+    }()
 
     static let document: JSONValue = {
         let data = try! Data(contentsOf: url)

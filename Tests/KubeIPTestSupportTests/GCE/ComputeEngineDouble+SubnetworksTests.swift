@@ -2,7 +2,7 @@ import Foundation
 import KubeIPCore
 import KubeIPHTTP
 import Testing
-@testable import KubeIPSimulator
+@testable import KubeIPTestSupport
 
 /// subnetworks.get and addresses.testIamPermissions.
 @Suite struct ComputeEngineDoubleSubnetworksTests {

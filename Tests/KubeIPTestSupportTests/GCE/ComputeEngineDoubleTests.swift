@@ -2,7 +2,7 @@ import Foundation
 import KubeIPCore
 import KubeIPHTTP
 import Testing
-@testable import KubeIPSimulator
+@testable import KubeIPTestSupport
 
 /// The Compute API's frontend checks: authentication, routing, parameters, bodies.
 @Suite struct ComputeEngineDoubleAdmissionTests {

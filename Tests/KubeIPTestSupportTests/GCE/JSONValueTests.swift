@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import KubeIPSimulator
+@testable import KubeIPTestSupport
 
 @Suite struct JSONValueTests {
     @Test func parsesAndPrintsEveryKind() throws {

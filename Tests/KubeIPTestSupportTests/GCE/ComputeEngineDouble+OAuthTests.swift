@@ -2,7 +2,8 @@ import Foundation
 import KubeIPCore
 import KubeIPHTTP
 import Testing
-@testable import KubeIPSimulator
+import KubeIPSimulator
+@testable import KubeIPTestSupport
 
 /// Fixtures made with `openssl genrsa 2048` and `openssl dgst -sha256 -sign`: a JWT signed by
 /// the key below and the same claims signed by another key. iat = 1800000000 (the

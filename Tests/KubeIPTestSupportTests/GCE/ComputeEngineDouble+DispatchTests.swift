@@ -2,7 +2,8 @@ import Foundation
 import KubeIPCore
 import KubeIPHTTP
 import Testing
-@testable import KubeIPSimulator
+import KubeIPSimulator
+@testable import KubeIPTestSupport
 
 /// Reachability, injected faults and the connectivity gap.
 @Suite struct ComputeEngineDoubleDispatchTests {

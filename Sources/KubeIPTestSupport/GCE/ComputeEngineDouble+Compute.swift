@@ -1,5 +1,6 @@
 import KubeIPCore
 import KubeIPHTTP
+import KubeIPSimulator
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

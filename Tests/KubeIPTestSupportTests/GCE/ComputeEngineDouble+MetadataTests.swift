@@ -2,7 +2,7 @@ import Foundation
 import KubeIPCore
 import KubeIPHTTP
 import Testing
-@testable import KubeIPSimulator
+@testable import KubeIPTestSupport
 
 /// The metadata server: the header rule, the paths kubeip reads, the token.
 @Suite struct ComputeEngineDoubleMetadataTests {

@@ -56,7 +56,7 @@ public actor ComputeEngineDouble {
         public var operationDelay: Duration
         /// The longest `zoneOperations.wait` waits (the real one: about 2 minutes).
         public var waitLimit: Duration
-        /// How `zoneOperations.wait` waits; nil chooses `.immediate` on a ``ManualClock``
+        /// How `zoneOperations.wait` waits; nil chooses `.immediate` on a ``KubeIPSimulator/ManualClock``
         /// and `.sleepOnClock` on any other clock.
         public var waitMode: OperationWaitMode?
         /// Time every request takes on the clock before it is served.
