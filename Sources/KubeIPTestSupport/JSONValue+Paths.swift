@@ -1,8 +1,6 @@
-import KubeIPSimulator
-
 extension JSONValue {
     /// The value at a path of object keys; nil when any step is missing or not an object.
-    subscript(path path: [String]) -> JSONValue? {
+    public subscript(path path: [String]) -> JSONValue? {
         var current: JSONValue? = self
         for key in path { current = current?[key] }
         return current

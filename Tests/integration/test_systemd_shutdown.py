@@ -46,6 +46,8 @@ def start(cloud: Cloud, kubeip: KubeIP, bus_address: str) -> tuple[Daemon, dict]
 
 
 def stopping_status(d: Daemon) -> str:
+    # The daemon has exited; its last datagram may still be on its way to the reader thread.
+    d.notify.wait(lambda ms: any(m.key == "STOPPING" for m in ms), 5.0, alive=lambda: True)
     dgs = [dg for dg in d.notify.datagrams if any(m.key == "STOPPING" for m in dg)]
     assert len(dgs) == 1, d.describe()
     return next(m.value for m in dgs[0] if m.key == "STATUS")
