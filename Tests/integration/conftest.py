@@ -166,3 +166,13 @@ def kube_nodes(kube_double_bin: Path, cloud: Cloud, kubeip: KubeIP, tmp_path: Pa
     yield nodes
     kubeip.close()
     nodes.close()
+
+
+@pytest.fixture
+def auth_kube_nodes(kube_double_bin: Path, auth_cloud: "AuthCloud", auth_kubeip: KubeIP, tmp_path: Path):
+    """Kube mode against a moto that checks SigV4 and IAM policies."""
+    from kube_nodes import KubeNodes
+    nodes = KubeNodes(kube_double_bin, auth_cloud, auth_kubeip, tmp_path / "kube-nodes")
+    yield nodes
+    auth_kubeip.close()
+    nodes.close()

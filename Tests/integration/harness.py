@@ -753,15 +753,16 @@ def json_strings(obj: Any) -> list[str]:
     return out
 
 
-def read_readme_policy(readme: Path) -> dict[str, Any]:
-    """The IAM policy README.md documents between its iam-policy markers (a ```json block)."""
+def read_readme_policy(readme: Path, marker: str = "iam-policy") -> dict[str, Any]:
+    """The IAM policy README.md documents between its `marker` markers (a ```json block):
+    `iam-policy` for host mode, `iam-policy-kube` for kube mode."""
     if not readme.exists():
         raise AssertionError(f"{readme} is missing: the IAM policy test reads the documented policy from it")
     text = readme.read_text()
-    m = re.search(r"<!--\s*iam-policy:begin\s*-->(.*?)<!--\s*iam-policy:end\s*-->", text, re.S)
+    m = re.search(rf"<!--\s*{marker}:begin\s*-->(.*?)<!--\s*{marker}:end\s*-->", text, re.S)
     if not m:
-        raise AssertionError("README.md has no <!-- iam-policy:begin --> ... <!-- iam-policy:end --> section")
+        raise AssertionError(f"README.md has no <!-- {marker}:begin --> ... <!-- {marker}:end --> section")
     block = re.search(r"```json\s*\n(.*?)```", m.group(1), re.S)
     if not block:
-        raise AssertionError("the iam-policy section of README.md holds no ```json block")
+        raise AssertionError(f"the {marker} section of README.md holds no ```json block")
     return json.loads(block.group(1))

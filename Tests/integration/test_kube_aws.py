@@ -218,3 +218,35 @@ def test_the_token_never_reaches_a_log(cloud, kube_nodes: KubeNodes) -> None:
     d.wait_ready(after=time.monotonic())
     assert d.terminate() == 0
     assert KUBEIP_TOKEN not in d.logs + d.stdout
+
+
+def _kube_policy():
+    from harness import REPO_ROOT, read_readme_policy
+    return read_readme_policy(REPO_ROOT / "README.md", "iam-policy-kube")
+
+
+def test_the_documented_kube_mode_policy_is_exactly_enough(auth_cloud, auth_kube_nodes: KubeNodes) -> None:
+    creds = auth_cloud.user("kubeip-kube", _kube_policy())
+    [inst] = auth_cloud.fleet(1, pool=1, decoys=1)
+    node = auth_kube_nodes.add_node(inst)
+    d = auth_kube_nodes.daemon(node, env=creds)
+    auth_kube_nodes.wait_assigned(node, d)
+    auth_kube_nodes.double.admin("POST", f"nodes/{node}/deletion", {})
+    assert d.terminate() == 0
+    assert auth_cloud.is_free(auth_cloud.pool[0].allocation_id)
+    refused = [(c.action, c.status, c.error_code) for c in auth_cloud.proxy.calls if c.status >= 400]
+    assert refused == []
+    assert {"DescribeInstances", "DescribeAddresses", "AssociateAddress", "DisassociateAddress"} \
+        == set(auth_cloud.proxy.actions())
+
+
+def test_without_describe_instances_kube_mode_exits_77_naming_it(auth_cloud, auth_kube_nodes: KubeNodes) -> None:
+    from test_auth import without
+    creds = auth_cloud.user("kubeip-kube", without(_kube_policy(), "ec2:DescribeInstances"))
+    [inst] = auth_cloud.fleet(1, pool=1, decoys=0)
+    node = auth_kube_nodes.add_node(inst)
+    d = auth_kube_nodes.daemon(node, env=creds)
+    assert d.wait_exit(30) == 77, d.describe()
+    assert "ec2:DescribeInstances" in d.logs
+    assert auth_cloud.is_free(auth_cloud.pool[0].allocation_id)
+    assert STARTUP_TAINT in auth_kube_nodes.taint_keys(node)
