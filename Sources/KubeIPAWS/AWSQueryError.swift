@@ -66,8 +66,15 @@ enum AWSQueryError {
         return document
     }
 
-    /// Translates a non-2xx answer. `service` is the IAM prefix (`ec2`, `sts`).
+    /// Translates a non-2xx answer. `service` is the IAM prefix (`ec2`, `sts`). The error's
+    /// ``KubeIPError/providerCode`` is AWS's error `Code`, when the answer had one.
     static func map(status: Int, document: AWSXMLElement?, service: String, action: String) -> KubeIPError {
+        var error = classify(status: status, document: document, service: service, action: action)
+        error.providerCode = codeAndMessage(document)?.0
+        return error
+    }
+
+    private static func classify(status: Int, document: AWSXMLElement?, service: String, action: String) -> KubeIPError {
         let resource = "\(service):\(action)"
         let serviceName = service.uppercased()
         guard let (code, message) = codeAndMessage(document) else {
@@ -105,8 +112,8 @@ enum AWSQueryError {
         if notFound.contains(code) {
             return KubeIPError(.notFound, "\(serviceName) \(action): \(detail)", resource: resource)
         }
-        // Only a Describe call carries the user's filter; elsewhere these codes are plain API errors.
-        if action.hasPrefix("Describe") && filterCodes.contains(code) && message.lowercased().contains("filter") {
+        // Only DescribeAddresses carries the user's filter; elsewhere these codes are plain API errors.
+        if action == "DescribeAddresses" && filterCodes.contains(code) {
             return KubeIPError(.invalidSetting, "EC2 rejected the filter: \(message)", setting: "filter")
         }
         if status >= 500 {

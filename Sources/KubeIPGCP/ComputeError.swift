@@ -63,8 +63,15 @@ enum ComputeError {
         body?.errors?.contains { $0.reason == "resourceNotReady" } ?? false
     }
 
-    /// Translates a non-2xx answer (401 and 412 are handled by the caller before this).
+    /// Translates a non-2xx answer (401 and 412 are handled by the caller before this). The
+    /// error's ``KubeIPError/providerCode`` is the first of the answer's `reason`s.
     static func map(status: Int, body: Compute.ErrorEnvelope.Body?, call: Call) -> KubeIPError {
+        var error = classify(status: status, body: body, call: call)
+        error.providerCode = body?.errors?.compactMap(\.reason).first
+        return error
+    }
+
+    private static func classify(status: Int, body: Compute.ErrorEnvelope.Body?, call: Call) -> KubeIPError {
         let apiMessage = body?.message ?? body?.errors?.first?.message ?? ""
         let detail = apiMessage.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(apiMessage)"
         switch status {
@@ -133,14 +140,23 @@ enum ComputeError {
 
     /// The error of an operation that finished DONE with `error`; nil when it succeeded.
     static func failure(of operation: Compute.Operation, call: Call, address: String?) -> (any Error)? {
+        guard var error = classifyFailure(of: operation, call: call, address: address) else { return nil }
+        if var core = error as? KubeIPError {
+            core.providerCode = operation.error?.errors?.first?.code
+            error = core
+        }
+        return error
+    }
+
+    private static func classifyFailure(of operation: Compute.Operation, call: Call, address: String?) -> (any Error)? {
         guard let items = operation.error?.errors, !items.isEmpty else { return nil }
         let first = items[0]
         let code = first.code ?? "UNKNOWN"
         let message = first.message ?? ""
         let detail = message.isEmpty ? code : "\(code): \(message)"
-        if code == "IP_IN_USE_BY_ANOTHER_RESOURCE" || message.contains("already being used") {
+        if code == "IP_IN_USE_BY_ANOTHER_RESOURCE" {
             return KubeIPError(.conflict, "the address is already in use by another resource (\(detail))",
-                               resource: address ?? call.resource)
+                               resource: address ?? call.resource, providerCode: code)
         }
         if code == "CONDITION_NOT_MET" || operation.httpErrorStatusCode == 412 {
             return GCPStaleFingerprint(resource: call.resource)

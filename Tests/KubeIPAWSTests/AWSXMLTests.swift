@@ -1,3 +1,4 @@
+import KubeIPCore
 import Testing
 @testable import KubeIPAWS
 
@@ -47,5 +48,22 @@ import Testing
     @Test func skipsADoctypeAndAByteOrderMark() throws {
         let root = try AWSXML.parse([0xEF, 0xBB, 0xBF] + Array("<!DOCTYPE r [<!ENTITY x \"y\">]><r>ok</r>".utf8))
         #expect(root.text == "ok")
+    }
+}
+
+@Suite struct AWSQueryErrorCodeTests {
+    private func error(_ code: String, action: String) throws -> KubeIPError {
+        let document = try AWSXML.parse(
+            "<Response><Errors><Error><Code>\(code)</Code><Message>the filter is wrong</Message></Error></Errors></Response>")
+        return AWSQueryError.map(status: 400, document: document, service: "ec2", action: action)
+    }
+
+    @Test func eachErrorCarriesEC2sCode() throws {
+        let taken = try error("Resource.AlreadyAssociated", action: "AssociateAddress")
+        #expect(taken.code == .conflict && taken.providerCode == "Resource.AlreadyAssociated")
+        // Only DescribeAddresses carries the user's filter: decided by the action and the code, not the text.
+        #expect(try error("InvalidParameterValue", action: "DescribeAddresses").setting == "filter")
+        let instances = try error("InvalidParameterValue", action: "DescribeInstances")
+        #expect(instances.setting == nil && instances.providerCode == "InvalidParameterValue")
     }
 }

@@ -102,3 +102,26 @@ import Testing
         }
     }
 }
+
+/// Reasons travel as typed data: the provider's own code, never read back out of a message.
+@Suite struct ComputeErrorCodeTests {
+    @Test func answersCarryTheirFirstReasonAndOperationsTheirCode() throws {
+        let body = try JSONDecoder().decode(Compute.ErrorEnvelope.self, from: Data(#"""
+        {"error": {"code": 403, "message": "m", "errors": [{"message": "m", "domain": "global", "reason": "rateLimitExceeded"}]}}
+        """#.utf8)).error
+        let call = ComputeError.Call(permission: "compute.addresses.list", resource: "projects/p/regions/r")
+        let mapped = ComputeError.map(status: 403, body: body, call: call)
+        #expect(mapped.code == .throttled && mapped.providerCode == "rateLimitExceeded")
+        let operation = try JSONDecoder().decode(Compute.Operation.self, from: Data(#"""
+        {"name": "op-1", "status": "DONE", "error": {"errors": [{"code": "IP_IN_USE_BY_ANOTHER_RESOURCE", "message": "IP '35.200.0.1' is already being used by another resource."}]}}
+        """#.utf8))
+        let failure = try #require(ComputeError.failure(of: operation, call: call, address: "edge-a") as? KubeIPError)
+        #expect(failure.code == .conflict && failure.providerCode == "IP_IN_USE_BY_ANOTHER_RESOURCE")
+        // The message alone decides nothing.
+        let wordy = try JSONDecoder().decode(Compute.Operation.self, from: Data(#"""
+        {"name": "op-2", "status": "DONE", "error": {"errors": [{"code": "RESOURCE_NOT_READY", "message": "it is already being used"}]}}
+        """#.utf8))
+        let other = try #require(ComputeError.failure(of: wordy, call: call, address: "edge-a") as? KubeIPError)
+        #expect(other.code != .conflict && other.providerCode == "RESOURCE_NOT_READY")
+    }
+}
