@@ -45,6 +45,9 @@ struct CheckCommand: AsyncParsableCommand {
             var action: String
         }
         var settings: [Setting]
+        /// `host` or `kube`, and why when it was detected.
+        var mode: String
+        var modeReason: String?
         var identity: InstanceIdentity
         var families: [Family]
     }
@@ -62,6 +65,7 @@ struct CheckCommand: AsyncParsableCommand {
                 settings: SettingsTable.all.map {
                     .init(key: $0.key, value: settings.value(of: $0.key), origin: "\(settings.origin(of: $0.key))")
                 },
+                mode: settings.mode.rawValue, modeReason: settings.modeReason,
                 identity: plan.identity,
                 families: plan.families.map { family in
                     let action: String
@@ -99,6 +103,7 @@ struct CheckCommand: AsyncParsableCommand {
         let id = report.identity
         print("")
         print("This instance")
+        print("  mode \(report.mode)" + (report.modeReason.map { " (detected: \($0))" } ?? ""))
         print("  cloud \(id.cloud), instance \(id.instanceID), region \(id.region), zone \(id.zone), interface \(id.interfaceID)")
         for family in report.families {
             print("")

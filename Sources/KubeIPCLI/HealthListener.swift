@@ -23,9 +23,11 @@ struct HealthListener: Sendable {
         configuration.requestTimeout = .seconds(5)
         configuration.idleTimeout = .seconds(30)
         configuration.shutdownGracePeriod = .seconds(1)
-        let server = HTTPServer(configuration: configuration) { request in
+        // Answered on the server's own thread: a probe gets its answer even when the daemon's
+        // tasks are wedged (and then says so), instead of timing out.
+        let server = HTTPServer(configuration: configuration, immediate: { request in
             Self.answer(request, health: health.snapshot)
-        }
+        })
         do {
             let bound = try server.start()
             logger.info("listening for health checks", metadata: ["address": "\(bound)"])

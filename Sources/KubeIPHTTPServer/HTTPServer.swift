@@ -119,12 +119,25 @@ public final class HTTPServer: Sendable {
     /// The settings the server was made with.
     public let configuration: Configuration
     let handler: Handler
+    let immediateHandler: ImmediateHandler?
     let shared = Mutex(Shared())
 
     /// A server that has not started. While it runs, its I/O thread keeps it alive: stop it.
     public init(configuration: Configuration = Configuration(), handler: @escaping Handler) {
         self.configuration = configuration
         self.handler = handler
+        self.immediateHandler = nil
+    }
+
+    /// A handler that answers at once, on the server's I/O thread: it must not block or wait.
+    public typealias ImmediateHandler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
+
+    /// A server whose answers need no task: health probes keep being answered even when every
+    /// thread of Swift's cooperative pool is busy (they report a wedged daemon, rather than time out).
+    public init(configuration: Configuration = Configuration(), immediate: @escaping ImmediateHandler) {
+        self.configuration = configuration
+        self.handler = { immediate($0) }
+        self.immediateHandler = immediate
     }
 
     /// The bound address while the server runs (what port 0 became); nil before start and after stop.
@@ -240,6 +253,14 @@ public final class HTTPServer: Sendable {
 
     /// Hands a request to the handler in a new task; its answer is queued for the I/O thread.
     func dispatch(_ request: HTTPServerRequest, connection id: UInt64) {
+        if let immediateHandler {
+            let response = immediateHandler(request)
+            shared.withLock { s in
+                s.finished[id] = response
+                if s.wakeFD >= 0 { Self.wake(s.wakeFD) }
+            }
+            return
+        }
         let handler = self.handler
         shared.withLock { s in
             s.handlers[id] = Task { [self] in

@@ -162,14 +162,19 @@ class KubeNodes:
         raise AssertionError(f"timed out waiting for {what}" + (f"\n{daemon.describe()}" if daemon else ""))
 
     # -- the daemons -------------------------------------------------------------------
+    def env(self, node: str, **extra: str | None) -> dict[str, str | None]:
+        """kubeip's environment for `node` in kube mode (MODE left to detection: NODE_NAME says kube)."""
+        env: dict[str, str | None] = {
+            "NODE_NAME": node, "KUBECONFIG": str(self.kubeconfig), "LEASE_NAMESPACE": NAMESPACE,
+            "TAINT_KEY": STARTUP_TAINT, "AWS_EC2_METADATA_SERVICE_ENDPOINT": NO_IMDS, "LOG_LEVEL": "debug",
+        }
+        env.update(extra)
+        return env
+
     def daemon(self, node: str, env: dict[str, str | None] | None = None) -> Daemon:
         inst = self.node_of[node]
         metrics = free_port()
-        base: dict[str, str | None] = {
-            "MODE": "kube", "NODE_NAME": node, "KUBECONFIG": str(self.kubeconfig), "LEASE_NAMESPACE": NAMESPACE,
-            "TAINT_KEY": STARTUP_TAINT, "AWS_EC2_METADATA_SERVICE_ENDPOINT": NO_IMDS,
-            "METRICS_ADDRESS": f"127.0.0.1:{metrics}", "LOG_LEVEL": "debug",
-        }
+        base = self.env(node, MODE="kube", METRICS_ADDRESS=f"127.0.0.1:{metrics}")
         base.update(env or {})
         d = self.kubeip.daemon(inst, env=base)
         d.metrics_port = metrics  # type: ignore[attr-defined]

@@ -250,3 +250,16 @@ def test_without_describe_instances_kube_mode_exits_77_naming_it(auth_cloud, aut
     assert "ec2:DescribeInstances" in d.logs
     assert auth_cloud.is_free(auth_cloud.pool[0].allocation_id)
     assert STARTUP_TAINT in auth_kube_nodes.taint_keys(node)
+
+
+def test_check_finds_the_node_detects_kube_mode_and_changes_nothing(cloud, kube_nodes: KubeNodes) -> None:
+    [inst] = cloud.fleet(1, pool=2)
+    node = kube_nodes.add_node(inst)
+    r = kube_nodes.kubeip.run(inst, "check", env=kube_nodes.env(node))
+    assert r.returncode == 0, r
+    assert "mode kube (detected: node-name is set (environment NODE_NAME))" in r.stdout
+    assert f"instance {inst.id}" in r.stdout and f"interface {inst.eni}" in r.stdout
+    assert "Nothing was changed." in r.stdout
+    assert [c for c in cloud.proxy.calls if c.mutating] == []
+    assert all(c.method == "GET" for c in kube_nodes.proxy.calls)
+    assert STARTUP_TAINT in kube_nodes.taint_keys(node)
