@@ -114,7 +114,11 @@ struct DaemonParts {
         let role = NodeRole(configuration: .init(nodeName: kube.nodeName, taintKey: settings.taintKey),
                             client: kube.client, events: events, requests: requests,
                             shutdown: inPod ? nil : runtime.shutdownDetector(logger: logger),
-                            status: { notifier.status($0) }, clock: runtime.clock, random: runtime.random, logger: logger)
+                            status: {
+                                // Every wait step of the role reports; reporting is progress.
+                                health.beat()
+                                notifier.status($0)
+                            }, clock: runtime.clock, random: runtime.random, logger: logger)
         let engine = AddressEngine(cloud: cloud, settings: settings.engineSettings, coordinator: coordinator,
                                    requests: requests, clock: runtime.clock, random: runtime.random,
                                    state: FileStateStore(directory: runtime.stateDirectory, logger: logger),

@@ -93,9 +93,13 @@ public struct Runtime: Sendable {
 
     /// Kube mode's view of this machine: the API client, the Node and its machine.
     public struct KubeContext: Sendable {
+        /// The API client the settings describe.
         public var client: KubernetesClient
+        /// The Node as first read.
         public var node: Node
+        /// The machine behind it (from its providerID).
         public var machine: NodeMachine
+        /// The Node's name.
         public var nodeName: String { node.metadata.name ?? "" }
     }
 

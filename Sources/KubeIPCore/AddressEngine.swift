@@ -127,6 +127,8 @@ public actor AddressEngine {
                     report(.claimed(assignment))
                     return assignment
                 }
+                // A stop asked for between two candidates ended the round: not a look at the pool.
+                if requests.isStopRequested { throw Interrupted() }
             } catch let error as KubeIPError where error.isRetryable {
                 // The adapter already retried with backoff: wait a full interval, then look again.
                 let pause = Backoff.jittered(settings.retryInterval, fraction: settings.jitter, random: random)
@@ -338,6 +340,7 @@ public actor AddressEngine {
 /// What the engine would do, for `kubeip check`.
 public struct ClaimPlan: Sendable {
     public struct FamilyPlan: Sendable {
+        /// The family this part of the plan is for.
         public var family: IPFamily
         /// Every address the filter selects.
         public var pool: [PoolAddress]
@@ -346,6 +349,8 @@ public struct ClaimPlan: Sendable {
         /// The free addresses in the order they would be tried.
         public var candidates: [PoolAddress]
     }
+    /// This instance.
     public var identity: InstanceIdentity
+    /// One plan per configured family.
     public var families: [FamilyPlan]
 }

@@ -83,6 +83,7 @@ public final class DaemonHealth: Sendable {
         state.withLock { $0.ready = ready }
     }
 
+    /// The phase, readiness and liveness now, read together.
     public var snapshot: Snapshot {
         let now = clock.now
         return state.withLock { s in
@@ -102,9 +103,9 @@ public final class DaemonHealth: Sendable {
         switch event {
         case .identifying: .identifying
         case .attempting: .claiming
-        case .waiting, .transientError: .waiting
+        case .waiting, .transientError, .lost: .waiting
         case .releasing: .releasing
-        case .identified, .listed, .adopted, .lostRace, .busy, .claimed, .verified, .lost, .released: nil
+        case .identified, .listed, .adopted, .lostRace, .busy, .claimed, .verified, .released: nil
         }
     }
 }
@@ -121,6 +122,8 @@ struct HealthObserver: EngineObserver {
             health.beat()
         }
         if case .waiting(_, _, _, let retryIn, _) = event { health.beat(pausing: retryIn) }
+        // The address is gone: not ready until one is held (and announced) again.
+        if case .lost = event { health.setReady(false) }
         if case .transientError(_, let retryIn) = event { health.beat(pausing: retryIn) }
         next.record(event)
     }

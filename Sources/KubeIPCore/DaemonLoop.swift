@@ -96,7 +96,15 @@ public struct DaemonLoop: Sendable {
         var reloading = false
         var stage = Stage.acquiring
         do {
-            if try await !role.prepare() { stage = .departing }
+            if try await !role.prepare() {
+                // Going away already (a restart on a Node being removed): give back what it holds.
+                stage = .departing
+                do {
+                    try await giveBack(reason: "the machine is going away")
+                } catch let error as KubeIPError where error.isRetryable {
+                    logger.warning("could not give the address back yet", metadata: ["error": "\(error)"])
+                }
+            }
         } catch is Interrupted {}
         while true {
             try Task.checkCancellation()
@@ -114,7 +122,7 @@ public struct DaemonLoop: Sendable {
                     let held = try await engine.acquire()
                     // A stop asked for during the claim: stop now, announcing nothing.
                     if requests.isStopRequested { continue }
-                    try await role.announce(held, first: !ready)
+                    try await role.announce(held)
                     health.enter(.holding)
                     health.setReady(true)
                     if !ready || reloading {
@@ -152,14 +160,21 @@ public struct DaemonLoop: Sendable {
                         stage = .departing
                         continue
                     }
-                    guard sinceCheck >= interval else {
-                        stage = .holding(held, sinceCheck: sinceCheck)
-                        continue
-                    }
+                } catch let error as KubeIPError where error.isRetryable {
+                    logger.warning("could not give the address back yet, trying again", metadata: ["error": "\(error)"])
+                    stage = .holding(held, sinceCheck: sinceCheck)
+                    continue
+                }
+                guard sinceCheck >= interval else {
+                    stage = .holding(held, sinceCheck: sinceCheck)
+                    continue
+                }
+                do {
                     let now = try await engine.verify()
-                    if now.map(\.address.id) != held.map(\.address.id) {
-                        try await role.announce(now, first: false)
-                    }
+                    // Announced again even when the same address came back after a loss (the role
+                    // put the taint back then); cheap when nothing changed.
+                    try await role.announce(now)
+                    health.setReady(true)
                     notifier.status(Self.holdingLine(now))
                     stage = .holding(now, sinceCheck: .zero)
                 } catch is Interrupted {
@@ -181,9 +196,13 @@ public struct DaemonLoop: Sendable {
                 health.enter(.idle)
                 health.beat(pausing: pause)
                 guard try await requests.pause(for: pause, on: clock) else { continue }
-                if try await !role.isGoingAway() {
-                    logger.notice("the machine is no longer going away: claiming again")
-                    stage = .acquiring
+                do {
+                    if try await !role.isGoingAway() {
+                        logger.notice("the machine is no longer going away: claiming again")
+                        stage = .acquiring
+                    }
+                } catch let error as KubeIPError where error.isRetryable {
+                    logger.debug("cannot tell whether the machine is still going away", metadata: ["error": "\(error)"])
                 }
             }
         }

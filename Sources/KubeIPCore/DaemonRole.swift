@@ -11,10 +11,11 @@ public protocol DaemonRole: Sendable {
     /// going away already): the daemon then idles until stopped.
     func prepare() async throws -> Bool
 
-    /// Makes a holding visible: called once every configured family is held, after the first
-    /// acquire (`first`), after a hold check or a reload changed what is held. Returns once it is
-    /// visible where it must be (kube mode: the Node reports the addresses, the taint is gone).
-    func announce(_ assignments: [Assignment], first: Bool) async throws
+    /// Makes a holding visible: called once every configured family is held, after each acquire
+    /// (the first, a re-claim, a reload) and after each hold check. Returns once it is visible
+    /// where it must be (kube mode: the Node reports the addresses, the taint is gone); cheap when
+    /// nothing changed.
+    func announce(_ assignments: [Assignment]) async throws
 
     /// Asked between hold checks: whether the machine is going away (kube mode: its Node is being
     /// deleted or drained for removal). The daemon then gives the addresses back and idles.
@@ -39,7 +40,7 @@ public protocol DaemonRole: Sendable {
 
 extension DaemonRole {
     public func prepare() async throws -> Bool { true }
-    public func announce(_ assignments: [Assignment], first: Bool) async throws {}
+    public func announce(_ assignments: [Assignment]) async throws {}
     public func isGoingAway() async throws -> Bool { false }
     public var goingAwayCheckInterval: Duration? { nil }
     public func gaveUp(_ error: KubeIPError) async throws { throw error }

@@ -181,13 +181,14 @@ public struct KubernetesClient: Sendable {
         let status = try? JSONDecoder().decode(KubeStatus.self, from: Data(response.body))
         let reason = status?.reason.flatMap { $0.isEmpty ? nil : KubeAPIError.Reason($0) }
             ?? KubeAPIError.Reason(httpStatus: response.status)
-        var message = status?.message ?? ""
+        var message = Self.scrub(status?.message ?? "", credential)
         if status == nil {
-            // Not a Status (a proxy's page): its first line, bounded.
-            message = String(response.text.prefix(200).split(whereSeparator: \.isNewline).first ?? "")
+            // Not a Status (a proxy's page): its first line, bounded. Scrubbed before it is cut,
+            // so that no part of a token a page echoes survives the cut.
+            message = String(Self.scrub(response.text, credential).prefix(200).split(whereSeparator: \.isNewline).first ?? "")
         }
         return KubeAPIError(reason: reason, status: response.status, verb: call.verb, resource: call.resource,
-                            apiGroup: call.apiGroup, message: Self.scrub(message, credential), details: status?.details)
+                            apiGroup: call.apiGroup, message: message, details: status?.details)
     }
 
     private func retryAfter(_ response: HTTPResponse, _ error: KubeAPIError) -> Duration? {
@@ -198,7 +199,7 @@ public struct KubernetesClient: Sendable {
         return nil
     }
 
-    /// `text` with the credential's token (and its halves, were it cut) replaced.
+    /// `text` with the credential's token replaced (scrub before cutting a text short).
     static func scrub(_ text: String, _ credential: KubeCredential) -> String {
         guard let token = credential.token?.value, token.count >= 4 else { return text }
         return text.replacing(token, with: "<redacted>")

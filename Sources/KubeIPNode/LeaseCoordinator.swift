@@ -116,7 +116,7 @@ public struct LeaseCoordinator: ClaimCoordinator {
             } catch let error as KubeAPIError where error.reason == .alreadyExists {
                 // Someone holds it, or held it and died: look.
             } catch {
-                throw failure(error, "create")
+                throw failure(error)
             }
             let current: Lease
             do {
@@ -124,9 +124,11 @@ public struct LeaseCoordinator: ClaimCoordinator {
             } catch let error as KubeAPIError where error.reason == .notFound {
                 continue   // deleted in between: create again
             } catch {
-                throw failure(error, "get")
+                throw failure(error)
             }
             let other = current.spec?.holderIdentity ?? "another node"
+            // Ours already: a create whose answer was lost (and retried) had landed.
+            if other == holder { return .held(current) }
             guard Self.hasExpired(current, at: now) else { return .busy(other) }
             var next = current
             let transitions = (current.spec?.leaseTransitions ?? 0) + 1
@@ -138,11 +140,13 @@ public struct LeaseCoordinator: ClaimCoordinator {
                 logger.info("took over an expired lease", metadata: ["lease": "\(name)", "previous_holder": "\(other)"])
                 return .held(taken)
             } catch let error as KubeAPIError where error.reason == .conflict {
-                return .busy(other)   // another node took it over first
+                // Another node took it over first, or our own update landed and its answer was lost.
+                if let fresh = try await refreshed(name), fresh.spec?.holderIdentity == holder { return .held(fresh) }
+                return .busy(other)
             } catch let error as KubeAPIError where error.reason == .notFound {
                 continue
             } catch {
-                throw failure(error, "update")
+                throw failure(error)
             }
         }
         return .busy("another node")
@@ -178,6 +182,13 @@ public struct LeaseCoordinator: ClaimCoordinator {
             } catch is CancellationError {
                 return
             } catch let error as KubeAPIError where error.reason == .conflict || error.reason == .notFound {
+                // A renewal whose answer was lost landed (the version moved on: still ours), or the
+                // lease lapsed and another node took it over.
+                if let name = next.metadata.name, let fresh = try? await refreshed(name),
+                   fresh.spec?.holderIdentity == holder {
+                    await held.set(fresh)
+                    continue
+                }
                 logger.warning("lost the lease while claiming (it lapsed and another node took it over); the cloud decides the claim",
                                metadata: ["lease": "\(next.metadata.name ?? "")", "error": "\(error)"])
                 return
@@ -188,15 +199,24 @@ public struct LeaseCoordinator: ClaimCoordinator {
         }
     }
 
-    /// Deletes the Lease as last written. Gone or taken over means nothing to do; any other
-    /// failure is logged (the Lease lapses on its own after its duration).
+    /// Deletes the Lease as last written (when the version moved on but the Lease is still ours,
+    /// a renewal whose answer was lost, as it is now). Gone or taken over means nothing to do; any
+    /// other failure is logged (the Lease lapses on its own after its duration).
     private func release(_ held: HeldLease) async {
-        let lease = await held.lease
+        var lease = await held.lease
         guard let name = lease.metadata.name else { return }
         do {
-            try await client.deleteLease(namespace: namespace, name: name,
-                                         preconditionResourceVersion: lease.metadata.resourceVersion)
-            logger.debug("lease given up", metadata: ["lease": "\(name)"])
+            for attempt in 0..<2 {
+                do {
+                    try await client.deleteLease(namespace: namespace, name: name,
+                                                 preconditionResourceVersion: lease.metadata.resourceVersion)
+                    logger.debug("lease given up", metadata: ["lease": "\(name)"])
+                    return
+                } catch let error as KubeAPIError where error.reason == .conflict && attempt == 0 {
+                    guard let fresh = try await refreshed(name), fresh.spec?.holderIdentity == holder else { throw error }
+                    lease = fresh
+                }
+            }
         } catch let error as KubeAPIError where error.reason == .conflict || error.reason == .notFound {
             logger.debug("lease already gone or taken over", metadata: ["lease": "\(name)"])
         } catch {
@@ -207,8 +227,18 @@ public struct LeaseCoordinator: ClaimCoordinator {
 
     private var seconds: Int { max(1, Int(duration.seconds.rounded(.up))) }
 
-    /// The core's error for a failed Lease call (a 403 names the verb the Role must grant).
-    private func failure(_ error: any Error, _ verb: String) -> KubeIPError {
+    /// The Lease as it is now; nil when it is gone.
+    private func refreshed(_ name: String) async throws -> Lease? {
+        do {
+            return try await client.getLease(namespace: namespace, name: name)
+        } catch let error as KubeAPIError where error.reason == .notFound {
+            return nil
+        }
+    }
+
+    /// The core's error for a failed Lease call (the client's 403 message names the verb and
+    /// resource the Role must grant).
+    private func failure(_ error: any Error) -> KubeIPError {
         KubernetesClient.coreError(error)
     }
 }

@@ -8,6 +8,10 @@ import Logging
 public struct NodeDaemon: Sendable {
     private let loop: DaemonLoop
 
+    /// - Parameters:
+    ///   - engine: built with a ``LeaseCoordinator`` and an observer that includes the role's
+    ///     ``NodeRole/observer()`` and ``KubeIPCore/DaemonHealth/observing(_:)``.
+    ///   - reload: builds a fresh configuration on a reload request (the Node stays the same).
     public init(engine: AddressEngine, role: NodeRole, notifier: any ServiceNotifier, health: DaemonHealth,
                 clock: any WallClock, random: any RandomSource = SystemRandom(), releasePolicy: ReleasePolicy,
                 reload: @escaping @Sendable () async throws -> DaemonConfiguration,
@@ -44,30 +48,43 @@ public enum NodeLocator {
     ///   providerID kube mode cannot use, or for a Node not there when looking once; the client's
     ///   errors for a refused call (401, 403).
     public static func find(_ name: String, client: KubernetesClient, requests: DaemonRequests?, clock: any WallClock,
-                            random: any RandomSource, status: @Sendable (String) -> Void,
+                            random: any RandomSource, status: @escaping @Sendable (String) -> Void,
                             logger: Logger) async throws -> (Node, NodeMachine) {
-        var attempt = 0
-        while true {
-            let why: String
+        /// Not there yet: the Node, or its providerID, comes with kubelet and the cloud-controller-manager.
+        struct NotYet: Error { let why: String }
+        let look: @Sendable () async throws -> (Node, NodeMachine) = {
+            let node: Node
             do {
-                let node = try await client.getNode(name)
-                if node.spec?.providerID?.isEmpty == false { return (node, try NodeMachine.of(node)) }
-                why = "Node \(name) has no providerID yet"
+                node = try await client.getNode(name)
             } catch let error as KubeAPIError where error.reason == .notFound {
-                why = "Node \(name) is not registered yet"
-            } catch let error as KubeAPIError where error.isRetryable {
-                why = "the Kubernetes API is unavailable (\(error))"
-            } catch let error as KubeIPError where error.isRetryable {
-                why = "the Kubernetes API is unavailable (\(error.message))"
-            } catch {
-                throw KubernetesClient.coreError(error)
+                throw NotYet(why: "Node \(name) is not registered yet")
             }
-            guard let requests else { throw KubeIPError(.identity, why, resource: "nodes/\(name)") }
-            let pause = Backoff(initial: .seconds(2), cap: .seconds(30)).delay(attempt: attempt, random: random)
-            attempt += 1
-            logger.notice("\(why), looking again", metadata: ["retry_in": "\(pause.shortDescription)"])
-            status("\(why), looking again in \(pause.shortDescription)")
-            guard try await requests.pause(for: pause, on: clock) else { throw Interrupted() }
+            guard node.spec?.providerID?.isEmpty == false else { throw NotYet(why: "Node \(name) has no providerID yet") }
+            return (node, try NodeMachine.of(node))
+        }
+        let waitOut: (any Error) -> String? = { ($0 as? NotYet)?.why ?? PatientKube.transient($0) }
+        do {
+            guard let requests else {
+                do {
+                    return try await look()
+                } catch let notYet as NotYet {
+                    throw KubeIPError(.identity, notYet.why, resource: "nodes/\(name)")
+                }
+            }
+            // Before the daemon loop there is nothing to reload: a reload only ends the wait.
+            while true {
+                do {
+                    return try await PatientKube(requests: requests, clock: clock, random: random, status: status,
+                                                 logger: logger).call("finding Node \(name)", waitOut: waitOut, look)
+                } catch is Interrupted where !requests.isStopRequested {
+                    _ = requests.takeReload()
+                    logger.info("reload requested while waiting for the Node: the settings are read at start")
+                }
+            }
+        } catch let error as Interrupted {
+            throw error
+        } catch {
+            throw KubernetesClient.coreError(error)
         }
     }
 }

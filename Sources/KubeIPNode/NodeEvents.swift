@@ -45,6 +45,8 @@ public actor NodeEvents {
     private var sending = false
     private var lastSent: [String: Date] = [:]
     private var warnedForbidden = false
+    private var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    private var waiterSerial: UInt64 = 0
 
     /// - Parameters:
     ///   - namespace: where the events are recorded (the lease namespace).
@@ -77,9 +79,29 @@ public actor NodeEvents {
         Task { await self.record(draft) }
     }
 
-    /// Waits until every queued event was sent (or failed): for tests and before the process ends.
-    public func flush() async {
-        while sending || !queue.isEmpty { await Task.yield() }
+    /// Waits until every queued event was sent (or failed), or `limit` has passed: before the
+    /// process ends, whose stop must end in time whatever the API server does.
+    public func flush(within limit: Duration) async {
+        guard sending || !queue.isEmpty else { return }
+        _ = try? await withDeadline(limit, on: clock) { await self.idle() }
+    }
+
+    /// Returns once the queue is empty and nothing is being sent, or the caller is cancelled.
+    private func idle() async {
+        guard sending || !queue.isEmpty else { return }
+        waiterSerial += 1
+        let id = waiterSerial
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled { continuation.resume() } else { idleWaiters[id] = continuation }
+            }
+        } onCancel: {
+            Task { await self.stopWaiting(id) }
+        }
+    }
+
+    private func stopWaiting(_ id: UInt64) {
+        idleWaiters.removeValue(forKey: id)?.resume()
     }
 
     private func drain() async {
@@ -88,6 +110,9 @@ public actor NodeEvents {
             await send(draft)
         }
         sending = false
+        let waiters = idleWaiters.values
+        idleWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
     }
 
     private func send(_ draft: Draft) async {

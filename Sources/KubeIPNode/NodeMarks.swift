@@ -29,6 +29,7 @@ public enum NodeMarks {
         "karpenter.sh/disruption": "Karpenter is removing it",
     ]
 
+    /// The annotation that holds the address of `family`.
     public static func annotation(for family: IPFamily) -> String {
         family == .ipv4 ? ipv4Annotation : ipv6Annotation
     }
@@ -49,19 +50,41 @@ public enum NodeMarks {
         return assignments.filter { $0.family == .ipv4 && !external.contains($0.address.ip) }
     }
 
-    /// A patch, conditional on the `resourceVersion` read, that removes every taint keyed
-    /// `taintKey`, sets the status label to `status` (removes it for nil) and the address
+    /// What to do with the startup taint.
+    public enum TaintChange: Sendable, Equatable {
+        case keep
+        /// Remove every taint with this key (whatever its effect).
+        case remove(String)
+        /// Put this taint back unless one with its key is there (the address was lost).
+        case add(Taint)
+    }
+
+    /// A patch, conditional on the `resourceVersion` read, that changes the startup taint as
+    /// `taint` says, sets the status label to `status` (removes it for nil) and the address
     /// annotations to `held` (removing those of families not held); nil when the Node is that way
     /// already. Every other taint, label and annotation is kept.
-    public static func patch(_ node: Node, status: Status?, held: [IPFamily: String], taintKey: String?) -> JSONPatch? {
+    public static func patch(_ node: Node, status: Status?, held: [IPFamily: String], taint: TaintChange) -> JSONPatch? {
         var patch = JSONPatch()
         var changes = 0
         patch.test(["metadata", "resourceVersion"], node.metadata.resourceVersion ?? "")
-        if let taintKey, let taints = node.spec?.taints {
-            for (index, taint) in taints.enumerated().reversed() where taint.key == taintKey {
+        let taints = node.spec?.taints ?? []
+        switch taint {
+        case .keep:
+            break
+        case .remove(let key):
+            for (index, taint) in taints.enumerated().reversed() where taint.key == key {
                 patch.remove(JSONPointer("spec", "taints").appending(index: index))
                 changes += 1
             }
+        case .add(let taint) where !taints.contains(where: { $0.key == taint.key }):
+            if node.spec?.taints == nil {
+                patch.add(["spec", "taints"], [taint])
+            } else {
+                patch.add(JSONPointer("spec", "taints", "-"), taint)
+            }
+            changes += 1
+        case .add:
+            break
         }
         if status == nil, node.metadata.labels?[statusLabel] != nil {
             patch.remove(["metadata", "labels", statusLabel])

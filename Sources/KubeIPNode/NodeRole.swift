@@ -6,6 +6,7 @@ import Foundation
 import KubeIPCore
 import KubeIPKube
 import Logging
+import Synchronization
 
 /// Kube mode's part of the daemon loop, for one Node:
 /// - the holding is announced only once the Node itself reports the address as an ExternalIP:
@@ -48,11 +49,20 @@ public struct NodeRole: DaemonRole {
     let clock: any WallClock
     let random: any RandomSource
     let logger: Logger
+    let patient: PatientKube
+    /// Orders the marks: a mark requested later wins over one still being retried.
+    let marks = MarkOrder()
+    /// The addresses last announced, so a reload or a hold check that changed nothing records
+    /// no new Event.
+    let announced = AnnouncedAddresses()
+    /// How long the last steps of a stop may take on the Kubernetes API (a Node read, a label).
+    static let stopBudget: Duration = .seconds(10)
 
     /// - Parameters:
     ///   - requests: the engine's requests (waits here end on them too).
     ///   - shutdown: on a node image (systemd), asks whether the machine is shutting down; nil in a pod.
-    ///   - status: progress lines for the service manager.
+    ///   - status: progress lines for the service manager; called at least once per wait step,
+    ///     so it is where the daemon's health is kept current.
     public init(configuration: Configuration, client: KubernetesClient, events: NodeEvents, requests: DaemonRequests,
                 shutdown: (any ShutdownDetector)?, status: @escaping @Sendable (String) -> Void,
                 clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(),
@@ -66,6 +76,7 @@ public struct NodeRole: DaemonRole {
         self.clock = clock
         self.random = random
         self.logger = logger
+        self.patient = PatientKube(requests: requests, clock: clock, random: random, status: status, logger: logger)
     }
 
     private var nodeName: String { configuration.nodeName }
@@ -83,15 +94,16 @@ public struct NodeRole: DaemonRole {
         }
         // A restart of an assigned node keeps its label: the address is adopted at once.
         if node.metadata.labels?[NodeMarks.statusLabel] != NodeMarks.Status.assigned.rawValue {
-            try await mark(.waiting)
+            try await mark(.waiting, order: marks.next())
         }
         return true
     }
 
-    public func announce(_ assignments: [Assignment], first: Bool) async throws {
+    public func announce(_ assignments: [Assignment]) async throws {
         try await waitForReport(of: assignments)
-        try await mark(.assigned, held: assignments, removingTaint: true)
-        for assignment in assignments {
+        try await mark(.assigned, held: assignments, taint: configuration.taintKey.map { .remove($0) } ?? .keep,
+                       order: marks.next())
+        for assignment in await announced.new(in: assignments) {
             let kind = assignment.adopted ? "Adopted" : "Assigned"
             let how = assignment.adopted ? "kept (already attached)" : "claimed and attached"
             await events.record(.init(reason: "Address\(kind)", action: assignment.adopted ? "Adopt" : "Assign",
@@ -100,14 +112,18 @@ public struct NodeRole: DaemonRole {
         }
     }
 
+    /// One read of the Node: gone, being deleted or drained for removal means going away; a
+    /// read that fails for a while says no (the next check comes soon).
     public func isGoingAway() async throws -> Bool {
         do {
             return NodeMarks.goingAway(try await client.getNode(nodeName)) != nil
         } catch let error as KubeAPIError where error.reason == .notFound {
             return true
-        } catch let error as KubeAPIError where error.isRetryable {
+        } catch where PatientKube.isTransient(error) {
             logger.debug("cannot read the Node to check whether it is going away", metadata: ["error": "\(error)"])
             return false
+        } catch {
+            throw KubernetesClient.coreError(error)
         }
     }
 
@@ -115,23 +131,28 @@ public struct NodeRole: DaemonRole {
         logger.error("gave up: \(error); the Node stays tainted and is marked \(NodeMarks.statusLabel)=failed; restart kubeip to try again")
         await events.record(.init(reason: "GaveUp", action: "Assign", type: .warning, note: error.description))
         do {
-            try await mark(.failed)
+            try await mark(.failed, order: marks.next())
+        } catch let error as Interrupted {
+            throw error
         } catch {
             logger.warning("cannot mark the Node failed", metadata: ["error": "\(error)"])
         }
     }
 
+    /// `shutdown`: the machine itself going down (asked of systemd first: it answers at once),
+    /// else the Node going away (one bounded read: a stop must end in time).
     public func releaseOnStop(policy: ReleasePolicy) async -> Bool {
         switch policy {
         case .always: return true
         case .never: return false
         case .shutdown:
-            if (try? await isGoingAway()) == true {
-                logger.info("the Node is going away: releasing")
-                return true
-            }
             if let shutdown, await shutdown.isSystemShuttingDown() {
                 logger.info("the machine is shutting down: releasing")
+                return true
+            }
+            let goingAway = try? await withDeadline(Self.stopBudget, on: clock) { try await isGoingAway() }
+            if goingAway == true {
+                logger.info("the Node is going away: releasing")
                 return true
             }
             logger.info("the Node stays (a restart, a rollout, an upgrade): keeping the address for the next kubeip")
@@ -144,8 +165,10 @@ public struct NodeRole: DaemonRole {
             await events.record(.init(reason: "AddressReleased", action: "Release",
                                       note: "\(assignment.address.ip) (\(assignment.address.id)) given back to the pool"))
         }
+        await announced.clear()
+        let order = marks.next()
         do {
-            try await mark(nil, held: [])
+            _ = try await withDeadline(Self.stopBudget, on: clock) { try await mark(nil, held: [], order: order) }
         } catch {
             logger.debug("cannot clear the Node's kubeip label and annotations", metadata: ["error": "\(error)"])
         }
@@ -154,12 +177,13 @@ public struct NodeRole: DaemonRole {
     public func ending(error: KubeIPError?) async {
         if let error {
             await events.record(.init(reason: "Failed", action: "Assign", type: .warning, note: error.description))
-            try? await mark(.failed)
+            let order = marks.next()
+            _ = try? await withDeadline(Self.stopBudget, on: clock) { try await mark(.failed, order: order) }
         }
-        await events.flush()
+        await events.flush(within: Self.stopBudget)
     }
 
-    /// An observer that turns engine events into Node events and the waiting label; give it to the engine.
+    /// An observer that turns engine events into Node events and marks; give it to the engine.
     public func observer() -> any EngineObserver { EngineEvents(role: self) }
 
     struct EngineEvents: EngineObserver {
@@ -169,10 +193,19 @@ public struct NodeRole: DaemonRole {
             case .waiting:
                 role.events.post(.init(reason: "WaitingForAddress", action: "Assign", note: event.statusLine,
                                        minimumInterval: .seconds(600)))
-                Task { try? await role.mark(.waiting) }
+                let order = role.marks.next()
+                Task { try? await role.mark(.waiting, order: order) }
             case .lost(let assignment):
                 role.events.post(.init(reason: "AddressLost", action: "Assign", type: .warning,
-                                       note: "\(assignment.address.ip) (\(assignment.address.id)) is no longer on \(assignment.identity.interfaceID); claiming again"))
+                                       note: "\(assignment.address.ip) (\(assignment.address.id)) is no longer on \(assignment.identity.interfaceID); claiming again"
+                                           + (role.configuration.taintKey.map { ", taint \($0) put back" } ?? "")))
+                // Pods that need the address must not land here until it is back.
+                let order = role.marks.next()
+                let taint = role.configuration.taintKey.map { NodeMarks.TaintChange.add(Taint(key: $0, effect: .noSchedule)) }
+                Task {
+                    await role.announced.clear()
+                    try? await role.mark(.waiting, held: [], taint: taint ?? .keep, order: order)
+                }
             default:
                 break
             }
@@ -183,17 +216,12 @@ public struct NodeRole: DaemonRole {
 
     /// Reads the Node, waiting out transient failures (a request ends the wait).
     private func read() async throws -> Node {
-        var attempt = 0
-        while true {
-            do {
-                return try await client.getNode(nodeName)
-            } catch let error as KubeAPIError where error.isRetryable {
-                try await pause(after: error, attempt: &attempt)
-            } catch let error as KubeIPError where error.isRetryable {
-                try await pause(after: error, attempt: &attempt)
-            } catch {
-                throw KubernetesClient.coreError(error)
-            }
+        do {
+            return try await patient.call("reading Node \(nodeName)") { try await client.getNode(nodeName) }
+        } catch let error as Interrupted {
+            throw error
+        } catch {
+            throw KubernetesClient.coreError(error)
         }
     }
 
@@ -225,36 +253,49 @@ public struct NodeRole: DaemonRole {
         }
     }
 
-    /// Sets the status label (nil: removes it) and the address annotations, and (when
-    /// `removingTaint`) removes the startup taint, in one patch conditional on the Node's
-    /// resourceVersion; read and patched again when another writer changed the Node first.
-    func mark(_ status: NodeMarks.Status?, held assignments: [Assignment]? = nil, removingTaint: Bool = false) async throws {
-        var attempt = 0
-        while true {
+    /// Sets the status label (nil: removes it) and the address annotations (nil: as they are),
+    /// and changes the startup taint as `taint` says, in one patch conditional on the Node's
+    /// resourceVersion: read and patched again when another writer changed the Node first. A
+    /// mark superseded by a later one (`order`) is dropped rather than applied late.
+    func mark(_ status: NodeMarks.Status?, held assignments: [Assignment]? = nil, taint: NodeMarks.TaintChange = .keep,
+              order: UInt64) async throws {
+        var conflicts = 0
+        while marks.isLatest(order) {
             let node = try await read()
             let held = assignments.map { Dictionary($0.map { ($0.family, $0.address.ip) }, uniquingKeysWith: { a, _ in a }) }
-            let annotations = held ?? Self.currentAnnotations(node)
-            guard let patch = NodeMarks.patch(node, status: status, held: annotations,
-                                              taintKey: removingTaint ? configuration.taintKey : nil) else { return }
+            guard let patch = NodeMarks.patch(node, status: status, held: held ?? Self.currentAnnotations(node),
+                                              taint: taint) else { return }
             do {
-                _ = try await client.patchNode(nodeName, patch)
-                if removingTaint, let taint = configuration.taintKey,
-                   node.spec?.taints?.contains(where: { $0.key == taint }) == true {
-                    logger.info("removed the startup taint", metadata: ["node": "\(nodeName)", "taint": "\(taint)"])
+                _ = try await patient.call("marking Node \(nodeName)") {
+                    guard marks.isLatest(order) else { throw Superseded() }
+                    return try await client.patchNode(nodeName, patch)
                 }
+                if case .remove(let key) = taint, node.spec?.taints?.contains(where: { $0.key == key }) == true {
+                    logger.info("removed the startup taint", metadata: ["node": "\(nodeName)", "taint": "\(key)"])
+                }
+                if case .add(let added) = taint { logger.notice("put the startup taint back", metadata: ["taint": "\(added.key)"]) }
+                return
+            } catch is Superseded {
                 return
             } catch let error as KubeAPIError where error.reason == .invalid || error.reason == .conflict {
-                // The resourceVersion test failed: someone else wrote the Node meanwhile. Read again.
-                attempt += 1
-                guard attempt < 10 else { throw error.kubeIPError }
+                // The resourceVersion test failed (someone else wrote the Node meanwhile): read
+                // again. A refusal of a Node that did not change is a patch the API rejects: final.
+                conflicts += 1
+                let fresh = try await read()
+                if error.reason == .invalid && fresh.metadata.resourceVersion == node.metadata.resourceVersion {
+                    throw error.kubeIPError
+                }
+                guard conflicts < 10 else { throw error.kubeIPError }
                 logger.debug("the Node changed meanwhile, patching again", metadata: ["node": "\(nodeName)"])
-            } catch let error as KubeAPIError where error.isRetryable {
-                try await pause(after: error, attempt: &attempt)
+            } catch let error as Interrupted {
+                throw error
             } catch {
                 throw KubernetesClient.coreError(error)
             }
         }
     }
+
+    private struct Superseded: Error {}
 
     /// The address annotations the Node carries now, by family.
     private static func currentAnnotations(_ node: Node) -> [IPFamily: String] {
@@ -264,13 +305,36 @@ public struct NodeRole: DaemonRole {
         }
         return held
     }
-
-    /// Backs off after a transient failure (2 s doubling to 30 s); a request ends the wait.
-    private func pause(after error: any Error, attempt: inout Int) async throws {
-        let pause = Backoff(initial: .seconds(2), cap: .seconds(30)).delay(attempt: attempt, random: random)
-        attempt += 1
-        logger.warning("the Kubernetes API is unavailable, trying again", metadata: ["error": "\(error)", "retry_in": "\(pause.shortDescription)"])
-        status("Kubernetes API unavailable, retrying in \(pause.shortDescription): \(error)")
-        guard try await requests.pause(for: pause, on: clock) else { throw Interrupted() }
-    }
 }
+
+/// Hands out increasing numbers to marks as they are requested; only the latest may still apply.
+final class MarkOrder: Sendable {
+    private let counter = Mutex<(issued: UInt64, latest: UInt64)>((0, 0))
+
+    /// A number for a mark requested now (later than every number handed out before).
+    func next() -> UInt64 {
+        counter.withLock { c in
+            c.issued += 1
+            c.latest = c.issued
+            return c.issued
+        }
+    }
+
+    /// Whether no mark was requested after `order`.
+    func isLatest(_ order: UInt64) -> Bool { counter.withLock { $0.latest == order } }
+}
+
+/// The addresses last announced on the Node.
+actor AnnouncedAddresses {
+    private var ids: Set<String> = []
+
+    /// The assignments not announced before (and remembers them all).
+    func new(in assignments: [Assignment]) -> [Assignment] {
+        let fresh = assignments.filter { !ids.contains($0.address.id) }
+        ids = Set(assignments.map(\.address.id))
+        return fresh
+    }
+
+    func clear() { ids.removeAll() }
+}
+

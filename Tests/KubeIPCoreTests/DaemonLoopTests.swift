@@ -16,9 +16,9 @@ final class ScriptedRole: DaemonRole {
     private func log(_ call: String) { state.withLock { $0.calls.append(call) } }
 
     func prepare() async throws -> Bool { log("prepare"); return true }
-    func announce(_ assignments: [Assignment], first: Bool) async throws {
+    func announce(_ assignments: [Assignment]) async throws {
         while state.withLock({ $0.announceGate }) { await Task.yield() }
-        log("announce \(assignments.map(\.address.ip).joined(separator: ",")) first=\(first)")
+        log("announce \(assignments.map(\.address.ip).joined(separator: ","))")
     }
     func isGoingAway() async throws -> Bool { state.withLock { $0.goingAway } }
     func gaveUp(_ error: KubeIPError) async throws { log("gave up: \(error.code)") }
@@ -64,7 +64,7 @@ final class ScriptedRole: DaemonRole {
         #expect(f.health.snapshot.ready == false)
         f.role.openAnnouncements()
         #expect(await f.notifier.waitFor("READY"))
-        #expect(f.role.calls.contains("announce 198.51.100.1 first=true"))
+        #expect(f.role.calls.contains("announce 198.51.100.1"))
         let health = f.health.snapshot
         #expect(health.phase == .holding && health.ready && health.alive)
         f.engine.requests.requestStop()
@@ -141,7 +141,7 @@ final class ScriptedRole: DaemonRole {
             let slept = f.clock.sleeps.count
             #expect(await f.clock.waitForSleepers(1))
             f.clock.advance(by: .seconds(30))
-            for _ in 0..<100_000 where f.clock.sleeps.count == slept { await Task.yield() }
+            for _ in 0..<20_000 where f.clock.sleeps.count == slept { try? await Task.sleep(for: .milliseconds(1)) }
         }
         for _ in 0..<9 { await tick() }   // 270 s: within the 300 s budget
         #expect(f.health.snapshot.alive)
@@ -163,10 +163,11 @@ final class Gate: Sendable {
         while !state.withLock({ $0.open }) { await Task.yield() }
     }
     func open() { state.withLock { $0.open = true } }
+    /// True once an attach arrived; false after about 20 s of real time (a broken test fails, not hangs).
     func waitForArrival() async -> Bool {
-        for _ in 0..<1_000_000 {
+        for _ in 0..<20_000 {
             if state.withLock({ $0.arrived }) { return true }
-            await Task.yield()
+            try? await Task.sleep(for: .milliseconds(1))
         }
         return false
     }
@@ -184,11 +185,12 @@ extension DaemonLoopTests.Fixture {
 }
 
 extension SimulatedCloud {
-    /// Yields until `condition` holds (false after many tries, so a broken test fails instead of hanging).
+    /// Waits until `condition` holds (false after about 20 s of real time, so a broken test fails
+    /// instead of hanging).
     func waitUntil(_ condition: @Sendable (SimulatedCloud) async -> Bool) async -> Bool {
-        for _ in 0..<100_000 {
+        for _ in 0..<20_000 {
             if await condition(self) { return true }
-            await Task.yield()
+            try? await Task.sleep(for: .milliseconds(1))
         }
         return false
     }

@@ -14,10 +14,11 @@ final class RecordingNotifier: ServiceNotifier {
     func stopping(status: String) { log.withLock { $0.append("STOPPING \(status)") } }
     func watchdog() { log.withLock { $0.append("WATCHDOG") } }
     var messages: [String] { log.withLock { $0 } }
+    /// True once `count` messages start with `prefix`; false after about 20 s of real time.
     func waitFor(_ prefix: String, count: Int = 1) async -> Bool {
-        for _ in 0..<200_000 {
+        for _ in 0..<20_000 {
             if messages.filter({ $0.hasPrefix(prefix) }).count >= count { return true }
-            await Task.yield()
+            try? await Task.sleep(for: .milliseconds(1))
         }
         return false
     }

@@ -55,7 +55,7 @@ import Testing
                                              Taint(key: "kubeip.com/not-ready", effect: .noSchedule),
                                              Taint(key: "kubeip.com/not-ready", effect: .noExecute)]))
         let json = try encoded(NodeMarks.patch(node, status: .assigned, held: [.ipv4: "203.0.113.7"],
-                                               taintKey: "kubeip.com/not-ready"))
+                                               taint: .remove("kubeip.com/not-ready")))
         #expect(json.hasPrefix(#"[{"op":"test","path":"\/metadata\/resourceVersion","value":"42"}"#))
         // Highest index first, so the indices stay right; the unrelated taint (index 0) stays.
         #expect(json.contains(#"{"op":"remove","path":"\/spec\/taints\/2"},{"op":"remove","path":"\/spec\/taints\/1"}"#))
@@ -68,16 +68,29 @@ import Testing
     @Test func nothingToChangeIsNoPatch() {
         let node = Node(metadata: ObjectMeta(name: "n1", resourceVersion: "7", labels: [NodeMarks.statusLabel: "assigned"],
                                              annotations: [NodeMarks.ipv4Annotation: "203.0.113.7"]))
-        #expect(NodeMarks.patch(node, status: .assigned, held: [.ipv4: "203.0.113.7"], taintKey: "kubeip.com/not-ready") == nil)
+        #expect(NodeMarks.patch(node, status: .assigned, held: [.ipv4: "203.0.113.7"], taint: .remove("kubeip.com/not-ready")) == nil)
     }
 
     @Test func clearingRemovesTheLabelAndTheAnnotationsOfFamiliesNoLongerHeld() throws {
         let node = Node(metadata: ObjectMeta(name: "n1", resourceVersion: "7", labels: [NodeMarks.statusLabel: "assigned"],
                                              annotations: [NodeMarks.ipv4Annotation: "203.0.113.7", "keep": "me"]))
-        let json = try encoded(NodeMarks.patch(node, status: nil, held: [:], taintKey: nil))
+        let json = try encoded(NodeMarks.patch(node, status: nil, held: [:], taint: .keep))
         #expect(json.contains(#"{"op":"remove","path":"\/metadata\/labels\/kubeip.com~1status"}"#))
         #expect(json.contains(#"{"op":"remove","path":"\/metadata\/annotations\/kubeip.com~1public-ipv4"}"#))
         #expect(!json.contains("keep"))
+    }
+
+    @Test func aLostAddressPutsTheStartupTaintBackOnce() throws {
+        let taint = Taint(key: "kubeip.com/not-ready", effect: .noSchedule)
+        let bare = Node(metadata: ObjectMeta(name: "n1", resourceVersion: "3"))
+        #expect(try encoded(NodeMarks.patch(bare, status: .waiting, held: [:], taint: .add(taint)))
+                    .contains(#"{"op":"add","path":"\/spec\/taints","value":[{"effect":"NoSchedule","key":"kubeip.com\/not-ready"}]}"#))
+        let other = Node(metadata: ObjectMeta(name: "n1", resourceVersion: "3"),
+                         spec: .init(taints: [Taint(key: "example.com/gpu", effect: .noSchedule)]))
+        #expect(try encoded(NodeMarks.patch(other, status: nil, held: [:], taint: .add(taint)))
+                    .contains(#"{"op":"add","path":"\/spec\/taints\/-","value":{"effect":"NoSchedule","key":"kubeip.com\/not-ready"}}"#))
+        let tainted = Node(metadata: ObjectMeta(name: "n1", resourceVersion: "3"), spec: .init(taints: [taint]))
+        #expect(NodeMarks.patch(tainted, status: nil, held: [:], taint: .add(taint)) == nil)
     }
 
     @Test func onlyIPv4AddressesAreWaitedFor() {

@@ -53,12 +53,15 @@ def test_five_nodes_race_for_five_addresses_each_claim_inside_its_own_lease(clou
     # deleted (settled) after, and no other holder in between.
     lease_calls = [c for c in kube_nodes.proxy.calls if "/leases" in c.path]
     holders: dict[str, list[tuple[float, float, str]]] = {}
-    for create in (c for c in lease_calls if c.method == "POST" and c.status == 201):
-        body = json.loads(create.body)
+    # A holding starts with a successful create or take-over, and ends with a successful delete.
+    for start in (c for c in lease_calls if (c.method, c.status) in (("POST", 201), ("PUT", 200))):
+        body = json.loads(start.body)
         name, holder = body["metadata"]["name"], body["spec"]["holderIdentity"]
-        end = min((c.at for c in lease_calls if c.method == "DELETE" and c.path.endswith("/" + name)
-                   and c.at > create.at), default=float("inf"))
-        holders.setdefault(name, []).append((create.at, end, holder))
+        if start.method == "PUT" and any(s[2] == holder for s in holders.get(name, [])):
+            continue   # a renewal, not a new holding
+        end = min((c.at for c in lease_calls if c.method == "DELETE" and c.status == 200
+                   and c.path.endswith("/" + name) and c.at > start.at), default=float("inf"))
+        holders.setdefault(name, []).append((start.at, end, holder))
     for spans in holders.values():
         spans.sort()
         for (_, end, _), (start, _, _) in zip(spans, spans[1:]):
