@@ -5,8 +5,6 @@ import KubeIPCore
 /// simulator, the demo and tests.
 public actor InMemoryClaimCoordinator {
     private var holders: [String: String] = [:]
-    /// How many claims were turned away because another instance held the address.
-    public private(set) var busyCount = 0
 
     public init() {}
 
@@ -17,10 +15,7 @@ public actor InMemoryClaimCoordinator {
     public func holder(of addressID: String) -> String? { holders[addressID] }
 
     func take(_ addressID: String, for holder: String) -> String? {
-        if let current = holders[addressID], current != holder {
-            busyCount += 1
-            return current
-        }
+        if let current = holders[addressID], current != holder { return current }
         holders[addressID] = holder
         return nil
     }
