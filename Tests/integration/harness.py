@@ -179,8 +179,10 @@ class ProxyCall:
     headers: dict[str, str]  # names in lower case
     status: int
     error_code: str | None
-    at: float = field(default_factory=time.monotonic)
+    at: float = field(default_factory=time.monotonic)   # when the answer came back
     body: bytes = b""
+    sent: float = 0.0                                      # when the request arrived
+
 
     @property
     def mutating(self) -> bool:
@@ -253,6 +255,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     def _forward(self) -> None:
         proxy: RecordingProxy = self.server.proxy  # type: ignore[attr-defined]
+        sent = time.monotonic()
         body = self._body()
         query = urllib.parse.urlsplit(self.path).query
         params = dict(urllib.parse.parse_qsl(query))
@@ -277,7 +280,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         m = re.search(rb"<Code>([^<]+)</Code>", data) if status >= 400 else None
         headers = {k.lower(): v for k, v in self.headers.items()}
         proxy._record(ProxyCall(self.command, self.path, params.get("Action", ""), params,
-                                headers, status, m.group(1).decode() if m else None, body=body))
+                                headers, status, m.group(1).decode() if m else None, body=body, sent=sent))
         self.send_response(status)
         for k, v in rheaders:
             if k.lower() not in _HOP_BY_HOP and k.lower() not in ("server", "date"):

@@ -50,7 +50,9 @@ def test_five_nodes_race_for_five_addresses_each_claim_inside_its_own_lease(clou
     for inst, ip in zip(instances, ips):
         assert [a["PublicIp"] for a in cloud.on_eni(inst.eni)] == [ip]
     # Every AssociateAddress ran while that node held the address's Lease: created by it before,
-    # deleted (settled) after, and no other holder in between.
+    # deleted (settled) after, and no other holder in between. The proxy serves requests on
+    # concurrent threads, so order is judged causally: a call's answer (`at`) comes before anything
+    # the daemon sends because of it, and a request (`sent`) arrives before the double acts on it.
     lease_calls = [c for c in kube_nodes.proxy.calls if "/leases" in c.path]
     holders: dict[str, list[tuple[float, float, str]]] = {}
     # A holding starts with a successful create or take-over, and ends with a successful delete.
@@ -59,11 +61,12 @@ def test_five_nodes_race_for_five_addresses_each_claim_inside_its_own_lease(clou
         name, holder = body["metadata"]["name"], body["spec"]["holderIdentity"]
         if start.method == "PUT" and any(s[2] == holder for s in holders.get(name, [])):
             continue   # a renewal, not a new holding
-        end = min((c.at for c in lease_calls if c.method == "DELETE" and c.status == 200
+        end = min((c.sent for c in lease_calls if c.method == "DELETE" and c.status == 200
                    and c.path.endswith("/" + name) and c.at > start.at), default=float("inf"))
         holders.setdefault(name, []).append((start.at, end, holder))
     for spans in holders.values():
         spans.sort()
+        # A later holding's create must not have been answered before the earlier one's delete arrived.
         for (_, end, _), (start, _, _) in zip(spans, spans[1:]):
             assert end <= start, f"two live holders of one lease: {spans}"
     eni_node = {i.eni: n for i, n in zip(instances, nodes)}
@@ -74,7 +77,7 @@ def test_five_nodes_race_for_five_addresses_each_claim_inside_its_own_lease(clou
         lease = f"kubeip-us-east-1-{call.params['AllocationId']}"
         node = eni_node[call.params["NetworkInterfaceId"]]
         assert call.params["AllocationId"] in alloc
-        assert any(start < call.at < end and holder.startswith(node + "_")
+        assert any(start < call.sent and call.at < end and holder.startswith(node + "_")
                    for start, end, holder in holders.get(lease, [])), \
             f"AssociateAddress of {lease} by {node} outside its lease: {holders.get(lease)}"
     assert kube_nodes.leases() == []
